@@ -44,6 +44,8 @@ export type BatchErrorCode =
   | 'JobCompleted'
   | 'JobNotActive'
   | 'TaskCompleted'
+  | 'TaskFilesUnavailable'
+  | 'NodeNotReady'
   | 'OperationInvalidForCurrentState'
   | 'PoolQuotaReached'
   | 'ActiveJobAndScheduleQuotaReached'
@@ -95,6 +97,8 @@ const STATUS: Record<BatchErrorCode, number> = {
   JobCompleted: 409,
   JobNotActive: 409,
   TaskCompleted: 409,
+  TaskFilesUnavailable: 409,
+  NodeNotReady: 409,
   OperationInvalidForCurrentState: 409,
   PoolQuotaReached: 409,
   ActiveJobAndScheduleQuotaReached: 409,

@@ -1,0 +1,31 @@
+import { EventHubProducerClient, EventHubConsumerClient, EventHubBufferedProducerClient, earliestEventPosition } from '@azure/event-hubs';
+import { startLocalEventHubs } from './infra/local/eventhubs';
+import { mkdtempSync } from 'node:fs';
+async function main() {
+  const dataDir = mkdtempSync('/tmp/ehr-');
+  let eh = await startLocalEventHubs({ port: 0, hubs: [{ name: 'logs', partitionCount: 2 }], dataDir });
+  const port = eh.port;
+  const cs = eh.connectionString('logs');
+  const p = new EventHubProducerClient(cs, { retryOptions: { maxRetries: 3, retryDelayInMs: 200, timeoutInMs: 3000 } });
+  const c = new EventHubConsumerClient('$Default', cs, { retryOptions: { maxRetries: 5, retryDelayInMs: 200, timeoutInMs: 3000 } });
+  const seen: string[] = [];
+  const sub = c.subscribe({ processEvents: async (evs, ctx) => { for (const e of evs) seen.push(`${ctx.partitionId}:${e.sequenceNumber}:${JSON.stringify(e.body)}`); }, processError: async (e) => console.log('consumer err', (e as Error).message) }, { startPosition: earliestEventPosition, maxWaitTimeInSeconds: 0.5 });
+  await p.sendBatch([{ body: 'a' }, { body: 'b' }], { partitionKey: 'pool-1' });
+  await new Promise((r) => setTimeout(r, 1500));
+  console.log('before restart', seen);
+  await eh.close();
+  const t = performance.now();
+  eh = await startLocalEventHubs({ port, hubs: [{ name: 'logs', partitionCount: 2 }], dataDir });
+  await p.sendBatch([{ body: 'c' }], { partitionKey: 'pool-1' });
+  console.log('producer recovered in', (performance.now() - t).toFixed(0), 'ms');
+  await new Promise((r) => setTimeout(r, 3000));
+  console.log('after restart', seen);
+  const bp = new EventHubBufferedProducerClient(cs, { onSendEventsErrorHandler: (e) => console.log('buffered err', e.error.message), maxWaitTimeInMs: 100 });
+  await bp.enqueueEvents([{ body: 'buf-1' }, { body: 'buf-2' }], { partitionKey: 'pool-1' });
+  await bp.flush();
+  await new Promise((r) => setTimeout(r, 1000));
+  console.log('with buffered', seen);
+  await bp.close(); await sub.close(); await c.close(); await p.close(); await eh.close();
+  console.log('active', process.getActiveResourcesInfo());
+}
+main().catch((e) => { console.error('FAIL', e); process.exit(1); });

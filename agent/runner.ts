@@ -1,0 +1,240 @@
+/**
+ * Runs one task assignment on this node:
+ *  1. split the command line (no shell) and compute the task's directories;
+ *  2. create wd (the task directory is reused on retry) and download the resource files into it;
+ *  3. open stdout.txt/stderr.txt (truncated) and spawn argv[0] with cwd = wd, the task
+ *     environment, and the two files as fds 1 and 2 (the output never passes through the agent);
+ *     the child gets its own process group so that terminate/timeout kill the whole tree;
+ *  4. on exit, build the TaskCompletion (result success iff exit code 0).
+ * maxWallClockSeconds counts from the start of step 1: SIGTERM to the group, SIGKILL after the
+ * grace period, exit code 0xC000013A and failureInfo {servererror, TaskEnded} as Azure documents.
+ * A terminate command does the same and reports the exit code it observes (128+signal when the
+ * process died of the signal) with failureInfo {usererror, TaskEnded}.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { TaskAssignment, TaskCompletion, TaskFailureInfo } from '../shared/nodes/protocol';
+import { parseCommandLine } from './cmdline';
+import { taskEnvironment, type NodeIdentity } from './environment';
+import { FailureCodes, serverError, TaskFailure, userError, WALL_CLOCK_EXIT_CODE } from './failures';
+import { taskLayout, UnsafeIdError, type NodeLayout } from './layout';
+import type { Logger } from './log';
+import { sampleProcess, type ProcStats } from './procstats';
+import { downloadResourceFiles } from './resources';
+
+export interface RunnerContext {
+  identity: NodeIdentity;
+  node: NodeLayout;
+  /** nodeEnvironment(): PATH and LANG of every task. */
+  baseEnv: Readonly<Record<string, string>>;
+  /** Time between SIGTERM and SIGKILL when a task is ended (default 5000). */
+  killGraceMs?: number;
+  now?: () => number;
+  log: Logger;
+  fetch?: typeof fetch;
+}
+
+export interface TaskRun {
+  readonly key: string;
+  readonly assignment: TaskAssignment;
+  /** Ends the task (terminate command). Safe to call at any time, any number of times. */
+  terminate(): void;
+  /** Takes a /proc sample of the running process (called periodically by the pool). */
+  sample(): void;
+  readonly done: Promise<TaskCompletion>;
+}
+
+export function taskKey(jobId: string, taskId: string): string {
+  return `${jobId}/${taskId}`;
+}
+
+type EndReason = 'timeout' | 'terminate';
+
+export function runTask(assignment: TaskAssignment, ctx: RunnerContext): TaskRun {
+  return new Run(assignment, ctx);
+}
+
+class Run implements TaskRun {
+  readonly key: string;
+  readonly done: Promise<TaskCompletion>;
+  private readonly now: () => number;
+  private readonly abort = new AbortController();
+  private child: ChildProcess | undefined;
+  private endReason: EndReason | undefined;
+  private wallTimer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private stats: ProcStats | undefined;
+  private finished = false;
+
+  constructor(
+    readonly assignment: TaskAssignment,
+    private readonly ctx: RunnerContext,
+  ) {
+    this.key = taskKey(assignment.jobId, assignment.taskId);
+    this.now = ctx.now ?? Date.now;
+    this.done = this.run();
+  }
+
+  terminate(): void {
+    this.end('terminate');
+  }
+
+  sample(): void {
+    const pid = this.child?.pid;
+    if (pid !== undefined && !this.finished) this.stats = sampleProcess(pid, this.stats);
+  }
+
+  private async run(): Promise<TaskCompletion> {
+    const a = this.assignment;
+    const startMs = this.now();
+    const complete = (fields: Pick<TaskCompletion, 'result'> & Partial<TaskCompletion>): TaskCompletion => {
+      this.finished = true;
+      if (this.wallTimer) clearTimeout(this.wallTimer);
+      if (this.killTimer) clearTimeout(this.killTimer);
+      const c: TaskCompletion = {
+        jobId: a.jobId,
+        taskId: a.taskId,
+        claim: a.claim,
+        startTime: new Date(startMs).toISOString(),
+        endTime: new Date(this.now()).toISOString(),
+        ...fields,
+      };
+      if (this.stats) c.stats = this.stats;
+      return c;
+    };
+    const failed = (failureInfo: TaskFailureInfo): TaskCompletion => complete({ result: 'failure', failureInfo });
+
+    if (a.maxWallClockSeconds !== undefined && a.maxWallClockSeconds > 0) {
+      const ms = Math.min(a.maxWallClockSeconds * 1000, 2 ** 31 - 1);
+      this.wallTimer = setTimeout(() => this.end('timeout'), ms);
+    }
+
+    // 1. command line and directories
+    const parsed = parseCommandLine(a.commandLine);
+    if (!parsed.ok) return failed(userError(FailureCodes.InvalidCommandLine, parsed.message));
+    let layout;
+    try {
+      layout = taskLayout(this.ctx.node, a.jobId, a.taskId);
+    } catch (err) {
+      if (err instanceof UnsafeIdError) return failed(userError(FailureCodes.InvalidTaskId, err.message));
+      throw err;
+    }
+
+    // 2. working directory and resource files
+    try {
+      mkdirSync(layout.workingDir, { recursive: true });
+    } catch (err) {
+      return failed(serverError(FailureCodes.TaskPreparationFailed, `Creating the task directory failed: ${(err as Error).message}`));
+    }
+    if (a.resourceFiles.length > 0) {
+      try {
+        await downloadResourceFiles(a.resourceFiles, { workingDir: layout.workingDir, signal: this.abort.signal, fetch: this.ctx.fetch });
+      } catch (err) {
+        if (this.endReason) return failed(this.endedInfo());
+        if (err instanceof TaskFailure) return failed(err.info);
+        return failed(userError(FailureCodes.BlobDownloadMiscError, `Downloading resource files failed: ${String(err)}`));
+      }
+    }
+    if (this.endReason) return failed(this.endedInfo());
+
+    // 3. spawn with the output files as fds 1 and 2
+    const [program, ...args] = parsed.argv;
+    const env = taskEnvironment(this.ctx.baseEnv, this.ctx.identity, this.ctx.node, a.jobId, a.taskId, layout, a.environment);
+    let out = -1;
+    let errFd = -1;
+    let child: ChildProcess;
+    try {
+      out = openSync(layout.stdoutPath, 'w', 0o644);
+      errFd = openSync(layout.stderrPath, 'w', 0o644);
+    } catch (err) {
+      closeQuietly(out);
+      return failed(serverError(FailureCodes.TaskPreparationFailed, `Opening stdout.txt/stderr.txt failed: ${(err as Error).message}`));
+    }
+    try {
+      child = spawn(program, args, { cwd: layout.workingDir, env, stdio: ['ignore', out, errFd], detached: true });
+    } catch (err) {
+      return failed(spawnFailure(err));
+    } finally {
+      closeQuietly(out);
+      closeQuietly(errFd);
+    }
+    this.child = child;
+
+    // 4. wait for the exit
+    const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: unknown }>((resolve) => {
+      child.once('error', (error) => resolve({ error }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    if ('error' in outcome) return failed(spawnFailure(outcome.error));
+    if (this.endReason) this.killGroup('SIGKILL'); // leftovers of the tree
+    const exitCode = outcome.code ?? 128 + (outcome.signal ? (osConstants.signals[outcome.signal] ?? 0) : 0);
+    if (this.endReason === 'timeout') {
+      return complete({ result: 'failure', exitCode: WALL_CLOCK_EXIT_CODE, timedOut: true, failureInfo: this.endedInfo() });
+    }
+    if (this.endReason === 'terminate') return complete({ result: 'failure', exitCode, failureInfo: this.endedInfo() });
+    if (exitCode === 0) return complete({ result: 'success', exitCode });
+    return complete({
+      result: 'failure',
+      exitCode,
+      failureInfo: userError(FailureCodes.FailureExitCode, 'The task exited with an exit code representing a failure'),
+    });
+  }
+
+  private endedInfo(): TaskFailureInfo {
+    return this.endReason === 'timeout'
+      ? serverError(FailureCodes.TaskEnded, 'The task exceeded its maximum wall clock time and was terminated')
+      : userError(FailureCodes.TaskEnded, 'The task was terminated by request');
+  }
+
+  private end(reason: EndReason): void {
+    if (this.finished || this.endReason) return;
+    this.endReason = reason;
+    this.ctx.log.info('ending task', { task: this.key, reason });
+    this.abort.abort(new Error(`task ${reason}`));
+    if (this.child?.pid !== undefined) {
+      this.killGroup('SIGTERM');
+      this.killTimer = setTimeout(() => this.killGroup('SIGKILL'), this.ctx.killGraceMs ?? 5000);
+    }
+  }
+
+  private killGroup(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the group is gone already
+    }
+  }
+}
+
+/** The completion of a task that was terminated while it waited for a slot. */
+export function terminatedBeforeStart(a: TaskAssignment, nowMs: number): TaskCompletion {
+  const t = new Date(nowMs).toISOString();
+  return {
+    jobId: a.jobId,
+    taskId: a.taskId,
+    claim: a.claim,
+    startTime: t,
+    endTime: t,
+    result: 'failure',
+    failureInfo: userError(FailureCodes.TaskEnded, 'The task was terminated by request'),
+  };
+}
+
+function spawnFailure(err: unknown): TaskFailureInfo {
+  const code = (err as { code?: unknown })?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'ENOENT') return userError(FailureCodes.CommandProgramNotFound, `The program of the command line was not found: ${message}`);
+  return userError(FailureCodes.CommandProgramStartFailed, `The program of the command line could not be started: ${message}`);
+}
+
+function closeQuietly(fd: number): void {
+  if (fd < 0) return;
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}

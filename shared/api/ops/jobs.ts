@@ -1,0 +1,61 @@
+import { BatchError } from '../../errors';
+import type { JobRecord } from '../../domain/model';
+import type { Runtime } from '../../runtime';
+import type { Stored } from '../../storage/table';
+import { addJob, deleteJob, getJob, taskCounts, terminateJob } from '../../services/jobs';
+import { checkConditions } from '../conditions';
+import { batchEtag } from '../etag';
+import { jobJson, taskCountsJson } from '../mappers';
+import { jobAdd, jobTerminate } from '../schemas';
+import { validate } from '../validate';
+import { emptyResponse, jsonBody, jsonResponse, metadataUrl, resourceHeaders, type ApiRequest, type ApiResponse } from '../wire';
+import { notAvailable, param } from './common';
+import { listPage, selectOne } from './list';
+import { addTaskCollectionOp } from './tasks';
+
+const guard = (req: ApiRequest) => (j: Stored<JobRecord>): void => checkConditions(req, batchEtag(j.etag), j.value.lastModified, 'write');
+
+export async function addJobOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const j = await addJob(rt, validate(jobAdd, jsonBody(req)));
+  return emptyResponse(req, 201, resourceHeaders(`${req.origin}/jobs/${j.value.id}`, batchEtag(j.etag), j.value.lastModified, true));
+}
+
+export async function getJobOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const j = await getJob(rt, param(req, 'jobId'));
+  const etag = batchEtag(j.etag);
+  checkConditions(req, etag, j.value.lastModified, 'read');
+  return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'jobs/@Element'), ...selectOne(req, 'jobs', jobJson(req.origin, j.value, j.etag)) }, { etag, 'last-modified': new Date(j.value.lastModified).toUTCString() });
+}
+
+export async function listJobsOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  return listPage(req, rt, {
+    schema: 'jobs',
+    columns: { state: { column: 'state' } },
+    fetch: (f, top, cont) => rt.jobs.list(f, top, cont),
+    toJson: (j) => jobJson(req.origin, j.value, j.etag),
+    metadata: 'jobs',
+  });
+}
+
+export async function deleteJobOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  await deleteJob(rt, param(req, 'jobId'), guard(req));
+  return emptyResponse(req, 202);
+}
+
+/** POST /jobs/{jobId}/{action} and GET /jobs/{jobId}/{action} */
+export async function jobActionOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const action = param(req, 'action').toLowerCase();
+  const id = param(req, 'jobId');
+  if (req.method === 'GET' && action === 'taskcounts') {
+    return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'Microsoft.Azure.Batch.Protocol.Entities.TaskCountsResult'), ...taskCountsJson(await taskCounts(rt, id)) });
+  }
+  if (req.method === 'GET' && action === 'jobpreparationandreleasetaskstatus') throw notAvailable('Job preparation and release tasks');
+  if (req.method === 'POST' && action === 'addtaskcollection') return addTaskCollectionOp(req, rt);
+  if (req.method === 'POST' && action === 'terminate') {
+    const body = req.body.length ? validate(jobTerminate, jsonBody(req)) : {};
+    await terminateJob(rt, id, body.terminateReason, guard(req));
+    return emptyResponse(req, 202, { dataserviceid: `${req.origin}/jobs/${id}` });
+  }
+  if (req.method === 'POST' && (action === 'disable' || action === 'enable')) throw notAvailable(`Job ${action}`);
+  throw new BatchError('InvalidUri', 'The requested URI does not represent any resource on the server.');
+}

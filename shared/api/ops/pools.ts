@@ -1,0 +1,73 @@
+import { BatchError } from '../../errors';
+import type { PoolRecord } from '../../domain/model';
+import type { Runtime } from '../../runtime';
+import type { Stored } from '../../storage/table';
+import { addPool, deletePool, getPool, resizePool, stopPoolResize } from '../../services/pools';
+import { checkConditions } from '../conditions';
+import { batchEtag } from '../etag';
+import { poolJson } from '../mappers';
+import { poolAdd, poolResize } from '../schemas';
+import { validate } from '../validate';
+import { emptyResponse, jsonBody, jsonResponse, metadataUrl, resourceHeaders, type ApiRequest, type ApiResponse } from '../wire';
+import { notAvailable, param } from './common';
+import { listPage, selectOne } from './list';
+
+const url = (req: ApiRequest, id: string): string => `${req.origin}/pools/${id}`;
+const guard = (req: ApiRequest) => (p: Stored<PoolRecord>): void => checkConditions(req, batchEtag(p.etag), p.value.lastModified, 'write');
+
+export async function addPoolOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const p = await addPool(rt, validate(poolAdd, jsonBody(req)));
+  return emptyResponse(req, 201, resourceHeaders(url(req, p.value.id), batchEtag(p.etag), p.value.lastModified, true));
+}
+
+export async function getPoolOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const p = await getPool(rt, param(req, 'poolId'));
+  const etag = batchEtag(p.etag);
+  checkConditions(req, etag, p.value.lastModified, 'read');
+  const body = { 'odata.metadata': metadataUrl(req, 'pools/@Element'), ...selectOne(req, 'pools', poolJson(req.origin, p.value, p.etag)) };
+  return jsonResponse(req, 200, body, { etag, 'last-modified': new Date(p.value.lastModified).toUTCString() });
+}
+
+export async function poolExistsOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const p = await rt.pools.get(param(req, 'poolId'));
+  if (!p) throw new BatchError('PoolNotFound', 'The specified pool does not exist.');
+  checkConditions(req, batchEtag(p.etag), p.value.lastModified, 'read');
+  return emptyResponse(req, 200, { etag: batchEtag(p.etag), 'last-modified': new Date(p.value.lastModified).toUTCString() });
+}
+
+export async function listPoolsOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  return listPage(req, rt, {
+    schema: 'pools',
+    columns: { state: { column: 'state' }, allocationState: { column: 'allocationState' }, vmSize: { column: 'vmSize' } },
+    fetch: (f, top, cont) => rt.pools.list(f, top, cont),
+    toJson: (p) => poolJson(req.origin, p.value, p.etag),
+    metadata: 'pools',
+  });
+}
+
+export async function deletePoolOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  await deletePool(rt, param(req, 'poolId'), guard(req));
+  return emptyResponse(req, 202);
+}
+
+export async function resizePoolOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const id = param(req, 'poolId');
+  const p = await resizePool(rt, id, validate(poolResize, jsonBody(req)), guard(req));
+  return emptyResponse(req, 202, resourceHeaders(url(req, id), batchEtag(p.etag), p.value.lastModified));
+}
+
+export async function stopResizeOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const id = param(req, 'poolId');
+  const p = await stopPoolResize(rt, id, guard(req));
+  return emptyResponse(req, 202, resourceHeaders(url(req, id), batchEtag(p.etag), p.value.lastModified));
+}
+
+/** POST /pools/{poolId}/{action} */
+export async function poolActionOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const action = param(req, 'action').toLowerCase();
+  if (action === 'resize') return resizePoolOp(req, rt);
+  if (action === 'stopresize') return stopResizeOp(req, rt);
+  if (['enableautoscale', 'disableautoscale', 'evaluateautoscale'].includes(action)) throw notAvailable('Autoscale');
+  if (['updateproperties', 'removenodes'].includes(action)) throw notAvailable(`Pool ${action}`);
+  throw new BatchError('InvalidUri', 'The requested URI does not represent any resource on the server.');
+}

@@ -1,0 +1,74 @@
+import { BatchError } from '../../errors';
+import type { Runtime } from '../../runtime';
+import { addTasks, getTask } from '../../services/tasks';
+import { checkConditions } from '../conditions';
+import { batchEtag } from '../etag';
+import { taskJson } from '../mappers';
+import { taskAdd, taskCollection, type TaskAddBody } from '../schemas';
+import { validate } from '../validate';
+import { emptyResponse, jsonBody, jsonResponse, metadataUrl, resourceHeaders, type ApiRequest, type ApiResponse } from '../wire';
+import { notAvailable, param } from './common';
+import { listPage, selectOne } from './list';
+
+const MAX_COLLECTION_BYTES = 1024 * 1024;
+
+export async function addTaskOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const jobId = param(req, 'jobId');
+  const [r] = await addTasks(rt, jobId, [validate(taskAdd, jsonBody(req))]);
+  if (!r || r.status !== 'success') throw new BatchError(r?.error?.code ?? 'TaskExists', r?.error?.message ?? 'The specified task already exists.');
+  return emptyResponse(req, 201, resourceHeaders(`${req.origin}/jobs/${jobId}/tasks/${r.taskId}`, batchEtag(r.etag ?? ''), r.lastModified!, true));
+}
+
+/** addtaskcollection: ≤ 100 tasks and < 1 MB (else 413 RequestBodyTooLarge); per-task results. */
+export async function addTaskCollectionOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const jobId = param(req, 'jobId');
+  if (req.body.length >= MAX_COLLECTION_BYTES) throw new BatchError('RequestBodyTooLarge', 'The request body is too large and exceeds the maximum permissible limit.', [{ key: 'MaxLimit', value: String(MAX_COLLECTION_BYTES) }]);
+  const { value } = validate(taskCollection, jsonBody(req));
+  if (value.length > 100) throw new BatchError('RequestBodyTooLarge', 'The number of tasks in the collection exceeds the maximum of 100.', [{ key: 'MaxLimit', value: '100' }]);
+  const bodies: TaskAddBody[] = value.map((v, i) => {
+    try {
+      return validate(taskAdd, v);
+    } catch (err) {
+      if (err instanceof BatchError) for (const d of err.values) if (d.key === 'PropertyName') d.value = `value[${i}].${d.value}`;
+      throw err;
+    }
+  });
+  const results = await addTasks(rt, jobId, bodies);
+  return jsonResponse(req, 200, {
+    'odata.metadata': metadataUrl(req, 'taskaddresult'),
+    value: results.map((r) => r.status === 'success'
+      ? { status: 'success', taskId: r.taskId, eTag: batchEtag(r.etag ?? ''), lastModified: r.lastModified, location: `${req.origin}/jobs/${jobId}/tasks/${r.taskId}` }
+      : { status: r.status, taskId: r.taskId, error: { code: r.error!.code, message: { lang: 'en-US', value: r.error!.message } } }),
+  });
+}
+
+export async function getTaskOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const t = await getTask(rt, param(req, 'jobId'), param(req, 'taskId'));
+  const etag = batchEtag(t.etag);
+  checkConditions(req, etag, t.value.lastModified, 'read');
+  return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'tasks/@Element'), ...selectOne(req, 'tasks', taskJson(req.origin, t.value, t.etag)) }, { etag, 'last-modified': new Date(t.value.lastModified).toUTCString() });
+}
+
+export async function listTasksOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const jobId = param(req, 'jobId');
+  if (!(await rt.jobs.get(jobId))) throw new BatchError('JobNotFound', 'The specified job does not exist.');
+  return listPage(req, rt, {
+    schema: 'tasks',
+    columns: { state: { column: 'state' }, 'executionInfo/exitCode': { column: 'exitCode', encode: (v) => v } },
+    fetch: (f, top, cont) => rt.tasks.page(jobId, f, top, cont),
+    toJson: (t) => taskJson(req.origin, t.value, t.etag),
+    metadata: 'tasks',
+  });
+}
+
+export async function deleteTaskOp(_req: ApiRequest, _rt: Runtime): Promise<ApiResponse> {
+  throw notAvailable('Task delete');
+}
+
+/** POST /jobs/{jobId}/tasks/{taskId}/{action} and GET …/subtasksinfo */
+export async function taskActionOp(req: ApiRequest, _rt: Runtime): Promise<ApiResponse> {
+  const action = param(req, 'action').toLowerCase();
+  if (action === 'terminate' || action === 'reactivate') throw notAvailable(`Task ${action}`);
+  if (action === 'subtasksinfo') throw notAvailable('Multi-instance subtasks');
+  throw new BatchError('InvalidUri', 'The requested URI does not represent any resource on the server.');
+}

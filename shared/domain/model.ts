@@ -1,0 +1,216 @@
+/**
+ * The records batchplane keeps, in Azure Batch's own vocabulary (REST property names), so that
+ * mapping to the wire is thin. Pure types: no I/O here.
+ */
+export type PoolState = 'active' | 'deleting';
+export type AllocationState = 'steady' | 'resizing' | 'stopping';
+export type NodeState =
+  | 'idle' | 'rebooting' | 'reimaging' | 'running' | 'unusable' | 'creating' | 'starting'
+  | 'waitingforstarttask' | 'starttaskfailed' | 'unknown' | 'leavingpool' | 'offline' | 'preempted';
+export type JobState = 'active' | 'disabling' | 'disabled' | 'enabling' | 'terminating' | 'completed' | 'deleting';
+export type TaskState = 'active' | 'preparing' | 'running' | 'completed';
+export type DeallocationOption = 'requeue' | 'terminate' | 'taskcompletion' | 'retaineddata';
+
+export interface NameValue {
+  name: string;
+  value: string;
+}
+
+export interface ResizeError {
+  code: string;
+  message: string;
+  values?: NameValue[];
+}
+
+/** The pool as the user specified it (validated), minus the fields batchplane maintains. */
+export interface PoolSpec {
+  id: string;
+  displayName?: string;
+  vmSize: string;
+  virtualMachineConfiguration?: Record<string, unknown>;
+  cloudServiceConfiguration?: Record<string, unknown>;
+  resizeTimeout: string;
+  targetDedicatedNodes: number;
+  targetLowPriorityNodes: number;
+  enableAutoScale: boolean;
+  autoScaleFormula?: string;
+  autoScaleEvaluationInterval?: string;
+  enableInterNodeCommunication: boolean;
+  taskSlotsPerNode: number;
+  taskSchedulingPolicy: { nodeFillType: 'spread' | 'pack' };
+  startTask?: Record<string, unknown>;
+  metadata: NameValue[];
+  networkConfiguration?: Record<string, unknown>;
+  applicationPackageReferences?: Record<string, unknown>[];
+  certificateReferences?: Record<string, unknown>[];
+  userAccounts?: Record<string, unknown>[];
+  targetNodeCommunicationMode?: string;
+}
+
+export interface PoolRecord extends PoolSpec {
+  state: PoolState;
+  stateTransitionTime: string;
+  allocationState: AllocationState;
+  allocationStateTransitionTime: string;
+  creationTime: string;
+  lastModified: string;
+  currentDedicatedNodes: number;
+  currentLowPriorityNodes: number;
+  resizeErrors?: ResizeError[];
+  /** Increases with every resize request; the lifecycle handler ignores stale commands. */
+  resizeGeneration: number;
+  /** Where a resize was asked to stop (stopresize). */
+  nodeDeallocationOption?: DeallocationOption;
+}
+
+export interface NodeRecord {
+  id: string;
+  poolId: string;
+  state: NodeState;
+  schedulingState: 'enabled' | 'disabled';
+  stateTransitionTime: string;
+  lastBootTime?: string;
+  allocationTime: string;
+  ipAddress: string;
+  affinityId: string;
+  vmSize: string;
+  isDedicated: boolean;
+  totalTasksRun: number;
+  totalTasksSucceeded: number;
+  runningTasksCount: number;
+  runningTaskSlotsCount: number;
+  /** Last time the agent talked to the control plane. */
+  lastSeen?: string;
+  /** Opaque data of the node provider (e.g. the local process id and root directory). */
+  provider: Record<string, string | number>;
+  nodeAgentVersion?: string;
+  errors?: { code: string; message: string; errorDetails?: NameValue[] }[];
+}
+
+export interface JobRecord {
+  id: string;
+  displayName?: string;
+  priority: number;
+  maxParallelTasks: number;
+  allowTaskPreemption: boolean;
+  usesTaskDependencies: boolean;
+  onAllTasksComplete: 'noaction' | 'terminatejob';
+  onTaskFailure: 'noaction' | 'performexitoptionsjobaction';
+  constraints?: { maxWallClockTime?: string; maxTaskRetryCount?: number };
+  poolInfo: { poolId?: string; autoPoolSpecification?: Record<string, unknown> };
+  commonEnvironmentSettings: NameValue[];
+  metadata: NameValue[];
+  jobManagerTask?: Record<string, unknown>;
+  jobPreparationTask?: Record<string, unknown>;
+  jobReleaseTask?: Record<string, unknown>;
+  state: JobState;
+  stateTransitionTime: string;
+  previousState?: JobState;
+  previousStateTransitionTime?: string;
+  creationTime: string;
+  lastModified: string;
+  executionInfo: { startTime: string; endTime?: string; poolId?: string; terminateReason?: string; schedulingError?: Record<string, unknown> };
+}
+
+export interface ResourceFile {
+  httpUrl?: string;
+  storageContainerUrl?: string;
+  autoStorageContainerName?: string;
+  blobPrefix?: string;
+  filePath?: string;
+  fileMode?: string;
+}
+
+export interface TaskConstraints {
+  maxWallClockTime?: string;
+  retentionTime?: string;
+  maxTaskRetryCount: number;
+}
+
+/** What a task is: fixed at add time. Also carried inside pending chunks so claims need no reads. */
+export interface TaskSpec {
+  id: string;
+  displayName?: string;
+  commandLine: string;
+  resourceFiles: ResourceFile[];
+  environmentSettings: NameValue[];
+  constraints: TaskConstraints;
+  requiredSlots: number;
+  outputFiles?: Record<string, unknown>[];
+  exitConditions?: Record<string, unknown>;
+  userIdentity?: Record<string, unknown>;
+  multiInstanceSettings?: Record<string, unknown>;
+  dependsOn?: Record<string, unknown>;
+  applicationPackageReferences?: Record<string, unknown>[];
+  authenticationTokenSettings?: Record<string, unknown>;
+  containerSettings?: Record<string, unknown>;
+  affinityInfo?: { affinityId: string };
+}
+
+export interface TaskFailureInfo {
+  category: 'usererror' | 'servererror';
+  code: string;
+  message: string;
+  details?: NameValue[];
+}
+
+export interface TaskExecutionInfo {
+  startTime?: string;
+  endTime?: string;
+  exitCode?: number;
+  result?: 'success' | 'failure';
+  failureInfo?: TaskFailureInfo;
+  retryCount: number;
+  requeueCount: number;
+  lastRetryTime?: string;
+  lastRequeueTime?: string;
+}
+
+export interface TaskStats {
+  wallClockTime: string;
+  userCPUTime: string;
+  kernelCPUTime: string;
+  readIOps: number;
+  writeIOps: number;
+  readIOGiB: number;
+  writeIOGiB: number;
+  waitTime: string;
+}
+
+export interface TaskRecord extends TaskSpec {
+  jobId: string;
+  state: TaskState;
+  stateTransitionTime: string;
+  previousState?: TaskState;
+  previousStateTransitionTime?: string;
+  creationTime: string;
+  lastModified: string;
+  executionInfo: TaskExecutionInfo;
+  nodeInfo?: { poolId: string; nodeId: string; affinityId: string; taskRootDirectory: string };
+  /** Claim token of the current run (who may complete it). */
+  claim?: string;
+  stats?: TaskStats;
+}
+
+export interface TaskCounts {
+  active: number;
+  running: number;
+  completed: number;
+  succeeded: number;
+  failed: number;
+  activeSlots: number;
+  runningSlots: number;
+  completedSlots: number;
+  succeededSlots: number;
+  failedSlots: number;
+}
+
+export function zeroCounts(): TaskCounts {
+  return { active: 0, running: 0, completed: 0, succeeded: 0, failed: 0, activeSlots: 0, runningSlots: 0, completedSlots: 0, succeededSlots: 0, failedSlots: 0 };
+}
+
+export function addCounts(a: TaskCounts, b: Partial<TaskCounts>): TaskCounts {
+  const out = { ...a };
+  for (const k of Object.keys(b) as (keyof TaskCounts)[]) out[k] += b[k] ?? 0;
+  return out;
+}

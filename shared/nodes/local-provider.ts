@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { AGENT_ENV } from './protocol';
+import { LocalNodeFiles } from './local-files';
+import type { NodeLaunchSpec, NodeProvider, ProviderData } from './provider';
+
+/**
+ * The `local` node provider: every compute node is a separate node-agent process on this machine
+ * with its own AZ_BATCH_NODE_ROOT_DIR under `<dataDir>/nodes/<pool>/<node>/`. Agents run in their
+ * own process group, so a crashed control plane leaves them running (like VMs); `shutdown()`
+ * stops every agent this process started.
+ */
+export class LocalNodeProvider implements NodeProvider {
+  readonly kind = 'local';
+  readonly files: LocalNodeFiles;
+  private readonly started = new Map<string, number>();
+
+  constructor(private readonly dataDir: string) {
+    this.files = new LocalNodeFiles((p, n) => this.rootOf(p, n));
+  }
+
+  rootOf(poolId: string, nodeId: string): string {
+    return path.join(this.dataDir, 'nodes', poolId, nodeId);
+  }
+
+  async launch(spec: NodeLaunchSpec): Promise<ProviderData> {
+    const root = this.rootOf(spec.poolId, spec.nodeId);
+    for (const d of ['shared', 'startup', 'workitems']) mkdirSync(path.join(root, d), { recursive: true });
+    const logFd = openSync(path.join(path.dirname(root), `${spec.nodeId}.agent.log`), 'a');
+    const agentMain = path.resolve(__dirname, '../../agent/main.ts');
+    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), agentMain], {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: root,
+        LANG: process.env.LANG ?? 'C.UTF-8',
+        [AGENT_ENV.controlUrl]: spec.controlUrl,
+        [AGENT_ENV.token]: spec.token,
+        [AGENT_ENV.slots]: String(spec.taskSlotsPerNode),
+        [AGENT_ENV.accountName]: spec.accountName,
+        [AGENT_ENV.accountUrl]: spec.accountUrl,
+        [AGENT_ENV.poolId]: spec.poolId,
+        [AGENT_ENV.nodeId]: spec.nodeId,
+        [AGENT_ENV.rootDir]: root,
+      },
+    });
+    closeSync(logFd);
+    child.unref();
+    const pid = child.pid ?? 0;
+    this.started.set(`${spec.poolId}/${spec.nodeId}`, pid);
+    return { pid, root };
+  }
+
+  async remove(poolId: string, nodeId: string, data: ProviderData): Promise<void> {
+    const pid = Number(data.pid ?? this.started.get(`${poolId}/${nodeId}`) ?? 0);
+    this.started.delete(`${poolId}/${nodeId}`);
+    if (pid > 0) await stopProcessGroup(pid);
+  }
+
+  isAlive(data: ProviderData): boolean | undefined {
+    const pid = Number(data.pid ?? 0);
+    if (!pid) return undefined;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    const pids = [...this.started.values()];
+    this.started.clear();
+    await Promise.all(pids.map((pid) => stopProcessGroup(pid)));
+  }
+}
+
+/** SIGTERM the agent's process group (agent and its tasks), SIGKILL after 3 s. */
+export async function stopProcessGroup(pid: number): Promise<void> {
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const signal = (s: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, s);
+    } catch {
+      try {
+        process.kill(pid, s);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  if (!alive()) return;
+  signal('SIGTERM');
+  for (let i = 0; i < 60 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (alive()) signal('SIGKILL');
+}

@@ -1,0 +1,129 @@
+import type { TransactionAction } from '@azure/data-tables';
+import type { JobRecord } from '../domain/model';
+import type { TaskAssignment } from '../nodes/protocol';
+import type { Runtime } from '../runtime';
+import { shardOf } from '../storage/keys';
+import { advanceChunkAction, dropChunkAction, isConflictOrStale, isExhausted, mergeTaskAction, type PendingEntry } from '../storage/tasks';
+import { durationSeconds } from '../api/validate';
+import { activeJobsOnPool } from './jobs';
+import { commitWithCounter, moveDelta } from './taskflow';
+
+/** What a claim token carries (opaque to the agent, echoed back with the completion). */
+export interface ClaimToken {
+  /** Claim id: the exchange that claimed the task. */
+  c: string;
+  /** Retry count of this run. */
+  r: number;
+  /** maxTaskRetryCount. */
+  m: number;
+  /** Table ETag of the task row right after the claim. */
+  e: string;
+  /** Slots. */
+  s: number;
+  /** Claim time (the running state's transition time). */
+  t: string;
+}
+
+export const encodeClaim = (c: ClaimToken): string => Buffer.from(JSON.stringify(c)).toString('base64url');
+export function decodeClaim(s: string): ClaimToken | undefined {
+  try {
+    const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as ClaimToken;
+    return typeof c.c === 'string' && typeof c.e === 'string' ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ClaimRequest {
+  poolId: string;
+  nodeId: string;
+  freeSlots: number;
+  claimId: string;
+}
+
+/**
+ * Claims runnable tasks for one node: jobs by priority then age, tasks FIFO within a job.
+ * Per job: read the oldest pending chunks (one query), take entries that fit the free slots, and
+ * commit ONE transaction: chunk cursors (ETag-guarded: two claimers never take the same entry),
+ * task rows → running on this node, counters. A lost race re-reads and tries again.
+ */
+export async function claimTasks(rt: Runtime, req: ClaimRequest): Promise<TaskAssignment[]> {
+  const out: TaskAssignment[] = [];
+  let free = req.freeSlots;
+  const jobs = await activeJobsOnPool(rt, req.poolId);
+  for (const job of jobs) {
+    if (free <= 0) break;
+    for (let attempt = 0; attempt < 5 && free > 0; attempt++) {
+      try {
+        const got = await claimFromJob(rt, job, req, free);
+        if (!got) break;
+        out.push(...got.assignments);
+        free -= got.slots;
+        if (!got.more) break;
+      } catch (err) {
+        if (!isConflictOrStale(err)) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+      }
+    }
+  }
+  return out;
+}
+
+async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free: number): Promise<{ assignments: TaskAssignment[]; slots: number; more: boolean } | undefined> {
+  const chunks = await rt.tasks.chunks(job.id, 8);
+  if (chunks.length === 0) return undefined;
+  const now = rt.clock().toISOString();
+  const actions: TransactionAction[] = [];
+  const taken: PendingEntry[] = [];
+  let slots = 0;
+  let more = false;
+  for (const chunk of chunks) {
+    if (isExhausted(chunk)) {
+      if (actions.length < 90) actions.push(dropChunkAction(job.id, chunk));
+      continue;
+    }
+    let next = chunk.next;
+    while (next < chunk.entries.length && actions.length + taken.length < 96) {
+      const e = chunk.entries[next]!;
+      if (e.spec.requiredSlots > free - slots) break;
+      taken.push(e);
+      slots += e.spec.requiredSlots;
+      next++;
+    }
+    if (next > chunk.next) actions.push(advanceChunkAction(job.id, chunk, next));
+    if (next < chunk.entries.length) {
+      more = true;
+      break;
+    }
+  }
+  if (taken.length === 0) {
+    if (actions.length) await rt.tasks.transact(actions);
+    return more ? { assignments: [], slots: 0, more: false } : undefined;
+  }
+  for (const e of taken) {
+    actions.push(mergeTaskAction(job.id, e.spec.id, {
+      state: 'running', stateTransitionTime: now, previousState: 'active', previousStateTransitionTime: e.activeSince, lastModified: now,
+      nodeId: req.nodeId, poolId: req.poolId, claim: req.claimId, startTime: now, retryCount: e.retryCount,
+    }));
+  }
+  const etags = await commitWithCounter(rt, job.id, shardOf(`node:${req.nodeId}`), moveDelta('active', 'running', taken.length, slots), actions);
+  const env: Record<string, string> = {};
+  for (const { name, value } of job.commonEnvironmentSettings) env[name] = value;
+  const assignments = taken.map((e): TaskAssignment => {
+    const taskEnv = { ...env };
+    for (const { name, value } of e.spec.environmentSettings) taskEnv[name] = value;
+    const wall = e.spec.constraints.maxWallClockTime ? durationSeconds(e.spec.constraints.maxWallClockTime) : undefined;
+    return {
+      jobId: job.id,
+      taskId: e.spec.id,
+      claim: encodeClaim({ c: req.claimId, r: e.retryCount, m: e.spec.constraints.maxTaskRetryCount, e: etags.get(e.spec.id) ?? '*', s: e.spec.requiredSlots, t: now }),
+      retryCount: e.retryCount,
+      commandLine: e.spec.commandLine,
+      resourceFiles: e.spec.resourceFiles,
+      environment: taskEnv,
+      ...(wall !== undefined ? { maxWallClockSeconds: wall } : {}),
+      requiredSlots: e.spec.requiredSlots,
+    };
+  });
+  return { assignments, slots, more };
+}

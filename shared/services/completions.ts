@@ -1,0 +1,123 @@
+import type { TransactionAction } from '@azure/data-tables';
+import type { TaskCounts, TaskFailureInfo } from '../domain/model';
+import type { TaskCompletion } from '../nodes/protocol';
+import type { Runtime } from '../runtime';
+import { chunkKey, shardOf } from '../storage/keys';
+import { createChunkAction, isConflictOrStale, mergeTaskAction, type PendingEntry } from '../storage/tasks';
+import { decodeClaim, type ClaimToken } from './claims';
+import { activeJobsOnPool, changeJob, terminated } from './jobs';
+import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+
+let seq = 0;
+
+export interface AppliedCompletions {
+  /** `jobId/taskId` of every completion durably handled (applied, or found already applied). */
+  acknowledged: string[];
+  succeeded: number;
+  finished: number;
+}
+
+/**
+ * Applies the completions a node reports, one transaction per job (≤ 48 tasks each): task rows
+ * (ETag of the claim: only the run that was handed out can complete), counters, and a pending
+ * chunk for tasks that go back for a retry. If the batch transaction conflicts (a duplicate
+ * report, a task terminated meanwhile), each completion is re-applied alone after a read, or
+ * skipped when its run is no longer current. Redelivery is therefore a no-op.
+ */
+export async function applyCompletions(rt: Runtime, poolId: string, nodeId: string, completions: TaskCompletion[]): Promise<AppliedCompletions> {
+  const out: AppliedCompletions = { acknowledged: [], succeeded: 0, finished: 0 };
+  const byJob = new Map<string, TaskCompletion[]>();
+  for (const c of completions) byJob.set(c.jobId, [...(byJob.get(c.jobId) ?? []), c]);
+  for (const [jobId, list] of byJob) {
+    for (let i = 0; i < list.length; i += 48) {
+      const group = list.slice(i, i + 48);
+      try {
+        await applyGroup(rt, nodeId, jobId, group, false);
+      } catch (err) {
+        if (!isConflictOrStale(err)) throw err;
+        for (const c of group) await applyGroup(rt, nodeId, jobId, [c], true).catch((e: unknown) => {
+          if (!isConflictOrStale(e)) throw e;
+        });
+      }
+      for (const c of group) out.acknowledged.push(`${c.jobId}/${c.taskId}`);
+      out.finished += group.length;
+      out.succeeded += group.filter((c) => c.result === 'success').length;
+    }
+    await completeJobIfDone(rt, poolId, jobId);
+  }
+  return out;
+}
+
+async function applyGroup(rt: Runtime, nodeId: string, jobId: string, group: TaskCompletion[], verify: boolean): Promise<void> {
+  const now = rt.clock();
+  const t = now.toISOString();
+  const actions: TransactionAction[] = [];
+  const retries: PendingEntry[] = [];
+  const deltas: Partial<TaskCounts>[] = [];
+  for (const c of group) {
+    const tok = decodeClaim(c.claim);
+    if (!tok) continue;
+    let etag = tok.e;
+    const canRetry = c.result === 'failure' && (tok.m === -1 || tok.r < tok.m);
+    let spec: PendingEntry['spec'] | undefined;
+    if (verify || canRetry) {
+      const cur = await rt.tasks.get(jobId, c.taskId);
+      if (!cur || cur.value.state !== 'running' || cur.value.claim !== tok.c) continue;
+      etag = cur.etag;
+      const { jobId: _j, state: _s, stateTransitionTime: _st, previousState: _p, previousStateTransitionTime: _pt, creationTime: _c, lastModified: _l, executionInfo: _e, nodeInfo: _n, claim: _cl, stats: _stats, ...rest } = cur.value;
+      spec = rest;
+    }
+    actions.push(mergeTaskAction(jobId, c.taskId, completionColumns(c, tok, t, canRetry), etag));
+    if (canRetry && spec) {
+      retries.push({ spec, retryCount: tok.r + 1, activeSince: t });
+      deltas.push(moveDelta('running', 'active', 1, tok.s));
+    } else {
+      deltas.push(moveDelta('running', c.result === 'success' ? 'succeeded' : 'failed', 1, tok.s));
+    }
+  }
+  if (actions.length === 0) return;
+  if (retries.length) actions.push(createChunkAction(jobId, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), retries));
+  await commitWithCounter(rt, jobId, shardOf(`node:${nodeId}`), sumDeltas(...deltas), actions);
+}
+
+function completionColumns(c: TaskCompletion, tok: ClaimToken, now: string, retry: boolean): Record<string, unknown> {
+  const failure: TaskFailureInfo | undefined = c.failureInfo ?? (c.result === 'failure' && c.exitCode === undefined ? { category: 'servererror', code: 'TaskFailed', message: 'The task failed to start.' } : undefined);
+  const common = {
+    startTime: c.startTime,
+    endTime: c.endTime,
+    exitCode: c.exitCode,
+    result: c.result,
+    failureInfo: failure ? JSON.stringify(failure) : '',
+    lastModified: now,
+    previousState: 'running',
+    previousStateTransitionTime: tok.t,
+    stateTransitionTime: now,
+    stats: c.stats ? JSON.stringify(statsOf(c)) : undefined,
+  };
+  if (retry) return { ...common, state: 'active', retryCount: tok.r + 1, lastRetryTime: now, claim: '' };
+  return { ...common, state: 'completed' };
+}
+
+function statsOf(c: TaskCompletion): Record<string, unknown> {
+  const iso = (ms: number): string => `PT${(ms / 1000).toFixed(3)}S`;
+  const wall = Date.parse(c.endTime) - Date.parse(c.startTime);
+  return {
+    wallClockTime: iso(Math.max(0, wall)),
+    userCPUTime: iso(c.stats?.userCpuMs ?? 0),
+    kernelCPUTime: iso(c.stats?.kernelCpuMs ?? 0),
+    readIOps: 0,
+    writeIOps: 0,
+    readIOGiB: (c.stats?.readBytes ?? 0) / 2 ** 30,
+    writeIOGiB: (c.stats?.writeBytes ?? 0) / 2 ** 30,
+    waitTime: 'PT0S',
+  };
+}
+
+/** onAllTasksComplete = terminatejob: once nothing is active or running, the job completes. */
+async function completeJobIfDone(rt: Runtime, poolId: string, jobId: string): Promise<void> {
+  const job = (await activeJobsOnPool(rt, poolId)).find((j) => j.id === jobId);
+  if (!job || job.onAllTasksComplete !== 'terminatejob') return;
+  const counts = await rt.tasks.counts(jobId);
+  if (counts.active + counts.running > 0) return;
+  await changeJob(rt, jobId, (j) => (j.state === 'active' ? terminated(j, 'AllTasksComplete', rt.clock()) : j)).catch(() => undefined);
+}

@@ -1,0 +1,147 @@
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { BatchError } from '../errors';
+import type { NodeRecord, NodeState } from '../domain/model';
+import type { ExchangeRequest, ExchangeResponse, TaskAssignment } from '../nodes/protocol';
+import type { Runtime } from '../runtime';
+import type { Stored } from '../storage/table';
+import { odataString } from '../storage/keys';
+import { durationSeconds } from '../api/validate';
+import { claimTasks, encodeClaim } from './claims';
+import { applyCompletions } from './completions';
+import { activeJobsOnPool } from './jobs';
+import { withEtagRetry } from './retry';
+import { cached } from './cache';
+import { nodeKey, poolWorkKey } from './signals';
+
+const completion = z.object({
+  jobId: z.string(), taskId: z.string(), claim: z.string(), startTime: z.string(), endTime: z.string(),
+  exitCode: z.number().int().optional(), result: z.enum(['success', 'failure']),
+  failureInfo: z.object({ category: z.enum(['usererror', 'servererror']), code: z.string(), message: z.string(), details: z.array(z.object({ name: z.string(), value: z.string() })).optional() }).optional(),
+  timedOut: z.boolean().optional(),
+  stats: z.object({ userCpuMs: z.number(), kernelCpuMs: z.number(), maxRssBytes: z.number(), readBytes: z.number().optional(), writeBytes: z.number().optional() }).optional(),
+});
+export const exchangeRequest = z.object({
+  exchangeId: z.string().min(8).max(64), attempt: z.number().int().min(1), boot: z.boolean().optional(), agentVersion: z.string(),
+  freeSlots: z.number().int().min(0), waitMs: z.number().int().min(0).max(30000),
+  completions: z.array(completion).max(1000), running: z.array(z.string()).max(1000),
+  usage: z.record(z.string(), z.number()).optional(),
+});
+
+const SCHEDULABLE: ReadonlySet<NodeState> = new Set(['idle', 'running']);
+const LAST_SEEN_WRITE_MS = 5000;
+
+/**
+ * One agent exchange: authenticate the node, apply its completions, hand out work for its free
+ * slots, and (when there is nothing to do) hold the request until work arrives or waitMs passes.
+ * Node rows are written only when the node's state changes or its last-seen time is stale, so a
+ * busy node costs about two table transactions per exchange, shared by every task in it.
+ */
+export async function exchange(rt: Runtime, poolId: string, nodeId: string, authorization: string | undefined, req: ExchangeRequest, abort?: AbortSignal): Promise<ExchangeResponse> {
+  // 1. Authenticate and find the node; a removed node is told to shut down.
+  checkToken(rt, poolId, nodeId, authorization);
+  let node = await cachedNode(rt, poolId, nodeId);
+  if (!node) return { tasks: [], commands: [{ kind: 'shutdown' }], acknowledged: req.completions.map((c) => `${c.jobId}/${c.taskId}`) };
+  // 2. Apply completions.
+  const applied = await applyCompletions(rt, poolId, nodeId, req.completions);
+  // 3. Boot: the node joins (starting → idle).
+  if (req.boot && !SCHEDULABLE.has(node.value.state)) node = await writeNode(rt, node, { state: 'idle', lastBootTime: rt.clock().toISOString(), nodeAgentVersion: req.agentVersion });
+  // 4. Work: replay what an earlier attempt of this exchange claimed, then claim more.
+  const tasks: TaskAssignment[] = req.attempt > 1 ? await replayClaims(rt, poolId, nodeId, req.exchangeId) : [];
+  const pool = await cached(rt, `pool:${poolId}`, 2000, async () => (await rt.pools.get(poolId))?.value);
+  const schedulable = (): boolean => !!node && SCHEDULABLE.has(node.value.state) && node.value.schedulingState === 'enabled' && pool?.state === 'active';
+  const slotsLeft = (): number => req.freeSlots - tasks.reduce((n, t) => n + t.requiredSlots, 0);
+  if (schedulable() && slotsLeft() > 0) tasks.push(...(await claimTasks(rt, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId })));
+  // 5. Nothing to do: long-poll until work is signalled or the wait is over.
+  const deadline = rt.clock().getTime() + Math.min(req.waitMs, 20000);
+  while (tasks.length === 0 && req.completions.length === 0 && !req.boot && schedulable() && slotsLeft() > 0 && !abort?.aborted) {
+    const left = deadline - rt.clock().getTime();
+    if (left <= 0) break;
+    await rt.signals.wait(poolWorkKey(poolId), Math.min(left, 2000), abort);
+    node = await cachedNode(rt, poolId, nodeId);
+    if (!node) return { tasks: [], commands: [{ kind: 'shutdown' }], acknowledged: applied.acknowledged };
+    if (schedulable()) tasks.push(...(await claimTasks(rt, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId })));
+  }
+  // 6. Record the node's state and liveness (only when changed or stale).
+  const busy = req.running.length + tasks.length > 0;
+  const state: NodeState = SCHEDULABLE.has(node.value.state) ? (busy ? 'running' : 'idle') : node.value.state;
+  const stale = rt.clock().getTime() - Date.parse(node.value.lastSeen ?? '1970-01-01') > LAST_SEEN_WRITE_MS;
+  if (state !== node.value.state || stale) {
+    node = await writeNode(rt, node, {
+      state,
+      runningTasksCount: req.running.length + tasks.length,
+      runningTaskSlotsCount: req.running.length + tasks.reduce((n, t) => n + t.requiredSlots, 0),
+      totalTasksRun: node.value.totalTasksRun + applied.finished,
+      totalTasksSucceeded: node.value.totalTasksSucceeded + applied.succeeded,
+    });
+  } else if (applied.finished > 0) {
+    pendingStats(rt, poolId, nodeId, applied.finished, applied.succeeded);
+  }
+  return { tasks, commands: [], acknowledged: applied.acknowledged };
+}
+
+function checkToken(rt: Runtime, poolId: string, nodeId: string, authorization: string | undefined): void {
+  const given = Buffer.from((authorization ?? '').replace(/^BatchNode\s+/, ''));
+  const expected = Buffer.from(rt.nodeToken(poolId, nodeId));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new BatchError('AuthenticationFailed', 'The node token is not valid.');
+}
+
+/** The node row, cached for 2 s per process (a signal on the node key drops it). */
+async function cachedNode(rt: Runtime, poolId: string, nodeId: string): Promise<Stored<NodeRecord> | undefined> {
+  const key = nodeKey(poolId, nodeId);
+  const hit = rt.cache.get(key);
+  if (hit && hit.until > rt.clock().getTime()) return hit.value as Stored<NodeRecord>;
+  const n = await rt.nodes.get(poolId, nodeId);
+  if (n) rt.cache.set(key, { until: rt.clock().getTime() + 2000, value: n });
+  return n;
+}
+
+async function writeNode(rt: Runtime, node: Stored<NodeRecord>, change: Partial<NodeRecord>): Promise<Stored<NodeRecord>> {
+  const key = nodeKey(node.value.poolId, node.value.id);
+  const extra = rt.cache.get(`${key}:stats`)?.value as { run: number; ok: number } | undefined;
+  rt.cache.delete(`${key}:stats`);
+  return withEtagRetry(async () => {
+    const cur = rt.cache.has(key) ? node : ((await rt.nodes.get(node.value.poolId, node.value.id)) ?? node);
+    const now = rt.clock().toISOString();
+    const next: NodeRecord = {
+      ...cur.value, ...change, lastSeen: now,
+      totalTasksRun: (change.totalTasksRun ?? cur.value.totalTasksRun) + (extra?.run ?? 0),
+      totalTasksSucceeded: (change.totalTasksSucceeded ?? cur.value.totalTasksSucceeded) + (extra?.ok ?? 0),
+      stateTransitionTime: change.state && change.state !== cur.value.state ? now : cur.value.stateTransitionTime,
+    };
+    try {
+      const etag = await rt.nodes.update(next, cur.etag);
+      const stored = { value: next, etag };
+      rt.cache.set(key, { until: rt.clock().getTime() + 2000, value: stored });
+      return stored;
+    } catch (err) {
+      rt.cache.delete(key);
+      throw err;
+    }
+  });
+}
+
+function pendingStats(rt: Runtime, poolId: string, nodeId: string, run: number, ok: number): void {
+  const key = `${nodeKey(poolId, nodeId)}:stats`;
+  const cur = (rt.cache.get(key)?.value as { run: number; ok: number } | undefined) ?? { run: 0, ok: 0 };
+  rt.cache.set(key, { until: Number.MAX_SAFE_INTEGER, value: { run: cur.run + run, ok: cur.ok + ok } });
+}
+
+/** A retried exchange gets back the tasks its first attempt claimed (rare path: one scan per job). */
+async function replayClaims(rt: Runtime, poolId: string, nodeId: string, exchangeId: string): Promise<TaskAssignment[]> {
+  const out: TaskAssignment[] = [];
+  for (const job of await activeJobsOnPool(rt, poolId)) {
+    const found = await rt.tasks.find(job.id, `claim eq ${odataString(exchangeId)} and nodeId eq ${odataString(nodeId)} and state eq 'running'`);
+    for (const { value: t, etag } of found) {
+      const env: Record<string, string> = {};
+      for (const { name, value } of [...job.commonEnvironmentSettings, ...t.environmentSettings]) env[name] = value;
+      const wall = t.constraints.maxWallClockTime ? durationSeconds(t.constraints.maxWallClockTime) : undefined;
+      out.push({
+        jobId: job.id, taskId: t.id, retryCount: t.executionInfo.retryCount, commandLine: t.commandLine, resourceFiles: t.resourceFiles, environment: env, requiredSlots: t.requiredSlots,
+        claim: encodeClaim({ c: exchangeId, r: t.executionInfo.retryCount, m: t.constraints.maxTaskRetryCount, e: etag, s: t.requiredSlots, t: t.stateTransitionTime }),
+        ...(wall !== undefined ? { maxWallClockSeconds: wall } : {}),
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+import { BatchError } from '../errors';
+import type { JobAddBody } from '../api/schemas';
+import type { JobRecord, TaskCounts } from '../domain/model';
+import type { Runtime } from '../runtime';
+import { StorageError } from '../storage/errors';
+import type { Stored } from '../storage/table';
+import { withEtagRetry } from './retry';
+import { poolWorkKey } from './signals';
+
+export function newJob(b: JobAddBody, now: Date): JobRecord {
+  if (!b.poolInfo.poolId) {
+    if (b.poolInfo.autoPoolSpecification) throw new BatchError('UnsupportedProperty', 'Auto pools are not available yet in batchplane.', [{ key: 'PropertyName', value: 'poolInfo.autoPoolSpecification' }]);
+    throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'poolInfo.poolId' }]);
+  }
+  for (const p of ['jobManagerTask', 'jobPreparationTask', 'jobReleaseTask'] as const) {
+    if (b[p]) throw new BatchError('UnsupportedProperty', `${p} is not available yet in batchplane.`, [{ key: 'PropertyName', value: p }]);
+  }
+  if (b.usesTaskDependencies) throw new BatchError('UnsupportedProperty', 'Task dependencies are not available yet in batchplane.', [{ key: 'PropertyName', value: 'usesTaskDependencies' }]);
+  const t = now.toISOString();
+  return {
+    id: b.id,
+    displayName: b.displayName,
+    priority: b.priority ?? 0,
+    maxParallelTasks: b.maxParallelTasks ?? -1,
+    allowTaskPreemption: b.allowTaskPreemption ?? false,
+    usesTaskDependencies: false,
+    onAllTasksComplete: b.onAllTasksComplete ?? 'noaction',
+    onTaskFailure: b.onTaskFailure ?? 'noaction',
+    constraints: b.constraints,
+    poolInfo: { poolId: b.poolInfo.poolId },
+    commonEnvironmentSettings: b.commonEnvironmentSettings ?? [],
+    metadata: b.metadata ?? [],
+    state: 'active',
+    stateTransitionTime: t,
+    creationTime: t,
+    lastModified: t,
+    executionInfo: { startTime: t, poolId: b.poolInfo.poolId },
+  };
+}
+
+export async function addJob(rt: Runtime, b: JobAddBody): Promise<Stored<JobRecord>> {
+  const job = newJob(b, rt.clock());
+  try {
+    const etag = await rt.jobs.insert(job);
+    invalidateJobsOnPool(rt, job.poolInfo.poolId!);
+    return { value: job, etag };
+  } catch (err) {
+    if (err instanceof StorageError && err.isConflict) throw new BatchError('JobExists', 'The specified job already exists.');
+    throw err;
+  }
+}
+
+export async function getJob(rt: Runtime, id: string): Promise<Stored<JobRecord>> {
+  const j = await rt.jobs.get(id);
+  if (!j) throw new BatchError('JobNotFound', 'The specified job does not exist.');
+  return j;
+}
+
+export async function changeJob(rt: Runtime, id: string, change: (j: JobRecord) => JobRecord, precondition?: (j: Stored<JobRecord>) => void): Promise<Stored<JobRecord>> {
+  const res = await withEtagRetry(async () => {
+    const cur = await getJob(rt, id);
+    precondition?.(cur);
+    const next = change(cur.value);
+    if (next === cur.value) return cur;
+    return { value: next, etag: await rt.jobs.update(next, cur.etag) };
+  });
+  if (res.value.poolInfo.poolId) invalidateJobsOnPool(rt, res.value.poolInfo.poolId);
+  return res;
+}
+
+/** terminate: the job completes; its pending tasks no longer run. */
+export function terminated(j: JobRecord, reason: string, now: Date): JobRecord {
+  if (j.state === 'completed') throw new BatchError('JobCompleted', 'The specified job is already in a completed state.');
+  if (j.state === 'deleting') throw new BatchError('JobBeingDeleted', 'The specified job has been marked for deletion and is being reclaimed.');
+  if (j.state === 'terminating') throw new BatchError('JobBeingTerminated', 'The specified job is already being terminated.');
+  const t = now.toISOString();
+  return {
+    ...j, state: 'completed', previousState: j.state, previousStateTransitionTime: j.stateTransitionTime, stateTransitionTime: t, lastModified: t,
+    executionInfo: { ...j.executionInfo, endTime: t, terminateReason: reason },
+  };
+}
+
+export async function terminateJob(rt: Runtime, id: string, reason: string | undefined, precondition?: (j: Stored<JobRecord>) => void): Promise<void> {
+  await changeJob(rt, id, (j) => terminated(j, reason ?? 'UserTerminate', rt.clock()), precondition);
+}
+
+/** delete: mark deleting, remove every row of the job's partition, then the job row. */
+export async function deleteJob(rt: Runtime, id: string, precondition?: (j: Stored<JobRecord>) => void): Promise<void> {
+  const job = await changeJob(rt, id, (j) => (j.state === 'deleting' ? j : { ...j, state: 'deleting', previousState: j.state, previousStateTransitionTime: j.stateTransitionTime, stateTransitionTime: rt.clock().toISOString() }), precondition);
+  await rt.tasks.deleteJobRows(id);
+  await rt.jobs.delete(id);
+  if (job.value.poolInfo.poolId) invalidateJobsOnPool(rt, job.value.poolInfo.poolId);
+}
+
+export async function taskCounts(rt: Runtime, jobId: string): Promise<TaskCounts> {
+  await getJob(rt, jobId);
+  return rt.tasks.counts(jobId);
+}
+
+/** Active jobs of a pool by priority (desc) then age, cached for a second per process. */
+export async function activeJobsOnPool(rt: Runtime, poolId: string): Promise<JobRecord[]> {
+  const key = `jobs:${poolId}`;
+  const hit = rt.cache.get(key);
+  if (hit && hit.until > rt.clock().getTime()) return hit.value as JobRecord[];
+  const jobs = (await rt.jobs.activeOnPool(poolId)).map((j) => j.value).sort((a, b) => b.priority - a.priority || a.creationTime.localeCompare(b.creationTime));
+  rt.cache.set(key, { until: rt.clock().getTime() + 1000, value: jobs });
+  return jobs;
+}
+
+export function invalidateJobsOnPool(rt: Runtime, poolId: string): void {
+  rt.cache.delete(`jobs:${poolId}`);
+  rt.signals.notify(poolWorkKey(poolId));
+}

@@ -1,0 +1,111 @@
+import { resizeSettled } from '../domain/pool';
+import type { NodeRecord, PoolRecord } from '../domain/model';
+import type { Runtime } from '../runtime';
+import type { Stored } from '../storage/table';
+import type { PoolCommand } from './pools';
+import { requeueNodeTasks } from './recovery';
+import { withEtagRetry } from './retry';
+import { nodeKey } from './signals';
+
+/**
+ * Drives a pool's allocation until it is steady (queue-triggered by pool-commands).
+ *
+ * Trigger: PoolCommand {kind, poolId, generation}.
+ * Reads:   the pool, its nodes.
+ * Writes:  node rows (create → launch → starting; delete), the pool (steady / deleted), ETag-guarded.
+ * Idempotency: a command older than the pool's resizeGeneration is dropped; the handler converges
+ *   on the pool's target from whatever nodes exist, so a redelivered or replayed command changes
+ *   nothing once the pool is steady.
+ */
+export async function handlePoolCommand(rt: Runtime, cmd: PoolCommand): Promise<void> {
+  // 1. Load the pool; drop stale or orphaned commands.
+  const pool = await rt.pools.get(cmd.poolId);
+  if (!pool) return;
+  if (cmd.generation < pool.value.resizeGeneration) return;
+  const nodes = await rt.nodes.listByPool(cmd.poolId);
+  // 2. Deleting: remove every node, then the pool.
+  if (pool.value.state === 'deleting') {
+    await Promise.all(nodes.map((n) => removeNode(rt, pool.value, n)));
+    await rt.pools.delete(pool.value.id);
+    return;
+  }
+  // 3. Relaunch nodes whose row exists but whose agent was never started (crash between steps).
+  await Promise.all(nodes.filter((n) => n.value.state === 'creating' && !n.value.provider.pid).map((n) => launchNode(rt, pool.value, n)));
+  // 4. Converge on the target unless asked to stop.
+  let current = nodes.length;
+  if (pool.value.allocationState === 'resizing') {
+    const target = pool.value.targetDedicatedNodes + pool.value.targetLowPriorityNodes;
+    if (current < target) {
+      const fresh = Array.from({ length: target - current }, () => newNodeRecord(rt, pool.value));
+      await Promise.all(fresh.map(async (n) => launchNode(rt, pool.value, { value: n, etag: await rt.nodes.insert(n) })));
+      current = target;
+    } else if (current > target) {
+      const victims = pickNodesToRemove(nodes.map((n) => n.value), current - target);
+      await Promise.all(nodes.filter((n) => victims.has(n.value.id)).map((n) => removeNode(rt, pool.value, n)));
+      current = target;
+    }
+  }
+  // 5. Record the pool as steady at the size reached.
+  await withEtagRetry(async () => {
+    const cur = await rt.pools.get(cmd.poolId);
+    if (!cur || cur.value.resizeGeneration !== cmd.generation || cur.value.state === 'deleting') return;
+    const dedicated = Math.min(current, cur.value.targetDedicatedNodes + (cur.value.allocationState === 'stopping' ? current : 0));
+    await rt.pools.update(resizeSettled(cur.value, dedicated, current - dedicated, rt.clock()), cur.etag);
+  });
+}
+
+function newNodeRecord(rt: Runtime, pool: PoolRecord): NodeRecord {
+  const now = rt.clock().toISOString();
+  const id = `tvmps_${rt.ids.hex(20)}_d`;
+  return {
+    id,
+    poolId: pool.id,
+    state: 'creating',
+    schedulingState: 'enabled',
+    stateTransitionTime: now,
+    allocationTime: now,
+    ipAddress: '127.0.0.1',
+    affinityId: `TVM:${id}`,
+    vmSize: pool.vmSize,
+    isDedicated: true,
+    totalTasksRun: 0,
+    totalTasksSucceeded: 0,
+    runningTasksCount: 0,
+    runningTaskSlotsCount: 0,
+    provider: {},
+  };
+}
+
+async function launchNode(rt: Runtime, pool: PoolRecord, node: Stored<NodeRecord>): Promise<void> {
+  const data = await rt.provider.launch({
+    poolId: pool.id,
+    nodeId: node.value.id,
+    vmSize: pool.vmSize,
+    taskSlotsPerNode: pool.taskSlotsPerNode,
+    token: rt.nodeToken(pool.id, node.value.id),
+    controlUrl: rt.config.publicUrl,
+    accountName: rt.config.accountName,
+    accountUrl: rt.config.publicUrl,
+  });
+  await withEtagRetry(async () => {
+    const cur = await rt.nodes.get(pool.id, node.value.id);
+    if (!cur) return;
+    const state = cur.value.state === 'creating' ? 'starting' : cur.value.state;
+    await rt.nodes.update({ ...cur.value, provider: data, state, stateTransitionTime: state !== cur.value.state ? rt.clock().toISOString() : cur.value.stateTransitionTime }, cur.etag);
+  });
+}
+
+/** Stops a node's agent, requeues its running tasks, and deletes its row. */
+export async function removeNode(rt: Runtime, pool: PoolRecord, node: Stored<NodeRecord>): Promise<void> {
+  await rt.provider.remove(pool.id, node.value.id, node.value.provider);
+  await requeueNodeTasks(rt, pool.id, node.value.id);
+  await rt.nodes.delete(pool.id, node.value.id);
+  rt.signals.notify(nodeKey(pool.id, node.value.id));
+}
+
+/** Shrink order: nodes doing nothing useful first, busy nodes last. */
+export function pickNodesToRemove(nodes: NodeRecord[], count: number): Set<string> {
+  const rank: Record<string, number> = { unusable: 0, starttaskfailed: 0, offline: 0, creating: 1, starting: 1, waitingforstarttask: 1, idle: 2, unknown: 2 };
+  const sorted = [...nodes].sort((a, b) => (rank[a.state] ?? 3) - (rank[b.state] ?? 3) || a.runningTaskSlotsCount - b.runningTaskSlotsCount);
+  return new Set(sorted.slice(0, count).map((n) => n.id));
+}

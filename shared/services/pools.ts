@@ -1,0 +1,115 @@
+import { BatchError } from '../errors';
+import type { PoolAddBody, PoolResizeBody } from '../api/schemas';
+import { checkTaskSlots, markDeleting, newPool, startResize, stopResize } from '../domain/pool';
+import { isKnownNodeAgentSku } from '../domain/images';
+import { findVmSize } from '../domain/vmsizes';
+import type { PoolRecord, PoolSpec } from '../domain/model';
+import type { Runtime } from '../runtime';
+import { QUEUES } from '../storage/context';
+import { StorageError } from '../storage/errors';
+import type { Stored } from '../storage/table';
+import { withEtagRetry } from './retry';
+
+/** The message that drives a pool's allocation (see services/lifecycle.ts). */
+export interface PoolCommand {
+  kind: 'resize' | 'delete';
+  poolId: string;
+  generation: number;
+}
+
+function invalid(name: string, value: string, reason: string): BatchError {
+  return new BatchError('InvalidPropertyValue', 'The value provided for one of the properties in the request body is invalid.', [
+    { key: 'PropertyName', value: name }, { key: 'PropertyValue', value }, { key: 'Reason', value: reason },
+  ]);
+}
+
+function unsupported(name: string, reason: string): BatchError {
+  return new BatchError('UnsupportedProperty', 'One of the properties specified in the request body is not supported.', [{ key: 'PropertyName', value: name }, { key: 'Reason', value: reason }]);
+}
+
+/** Turns a validated add body into a pool spec, applying Azure's cross-property rules. */
+export function poolSpecOf(b: PoolAddBody): PoolSpec {
+  if (!findVmSize(b.vmSize)) throw invalid('vmSize', b.vmSize, 'The specified VM size is not supported.');
+  if (b.cloudServiceConfiguration) throw unsupported('cloudServiceConfiguration', 'Cloud service pools are retired; use virtualMachineConfiguration.');
+  if (!b.virtualMachineConfiguration) throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'virtualMachineConfiguration' }]);
+  if (!isKnownNodeAgentSku(b.virtualMachineConfiguration.nodeAgentSKUId)) throw invalid('virtualMachineConfiguration.nodeAgentSKUId', b.virtualMachineConfiguration.nodeAgentSKUId, 'The node agent SKU is not supported (see GET /supportedimages).');
+  if (b.enableAutoScale) {
+    if (b.targetDedicatedNodes !== undefined || b.targetLowPriorityNodes !== undefined) throw invalid('targetDedicatedNodes', String(b.targetDedicatedNodes ?? b.targetLowPriorityNodes), 'targetDedicatedNodes and targetLowPriorityNodes must not be specified when enableAutoScale is true.');
+    throw new BatchError('UnsupportedProperty', 'Autoscale pools are not available yet in batchplane.', [{ key: 'PropertyName', value: 'enableAutoScale' }]);
+  }
+  if (b.targetDedicatedNodes === undefined && b.targetLowPriorityNodes === undefined) throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'targetDedicatedNodes' }]);
+  if (b.startTask) throw new BatchError('UnsupportedProperty', 'Pool start tasks are not available yet in batchplane.', [{ key: 'PropertyName', value: 'startTask' }]);
+  const slots = b.taskSlotsPerNode ?? b.maxTasksPerNode ?? 1;
+  checkTaskSlots(b.vmSize, slots);
+  return {
+    id: b.id,
+    displayName: b.displayName,
+    vmSize: b.vmSize,
+    virtualMachineConfiguration: b.virtualMachineConfiguration as Record<string, unknown>,
+    resizeTimeout: b.resizeTimeout ?? 'PT15M',
+    targetDedicatedNodes: b.targetDedicatedNodes ?? 0,
+    targetLowPriorityNodes: b.targetLowPriorityNodes ?? 0,
+    enableAutoScale: false,
+    enableInterNodeCommunication: b.enableInterNodeCommunication ?? false,
+    taskSlotsPerNode: slots,
+    taskSchedulingPolicy: { nodeFillType: b.taskSchedulingPolicy?.nodeFillType ?? 'spread' },
+    metadata: b.metadata ?? [],
+    networkConfiguration: b.networkConfiguration,
+    applicationPackageReferences: b.applicationPackageReferences,
+    certificateReferences: b.certificateReferences,
+    userAccounts: b.userAccounts,
+    targetNodeCommunicationMode: b.targetNodeCommunicationMode,
+  };
+}
+
+/** pool add: write the pool (resizing), then enqueue the resize that allocates its nodes. */
+export async function addPool(rt: Runtime, body: PoolAddBody): Promise<Stored<PoolRecord>> {
+  const pool = newPool(poolSpecOf(body), rt.clock());
+  let etag: string;
+  try {
+    etag = await rt.pools.insert(pool);
+  } catch (err) {
+    if (err instanceof StorageError && err.isConflict) throw new BatchError('PoolExists', 'The specified pool already exists.');
+    throw err;
+  }
+  await rt.storage.send(QUEUES.poolCommands, { kind: 'resize', poolId: pool.id, generation: pool.resizeGeneration } satisfies PoolCommand);
+  return { value: pool, etag };
+}
+
+export async function getPool(rt: Runtime, id: string): Promise<Stored<PoolRecord>> {
+  const p = await rt.pools.get(id);
+  if (!p) throw new BatchError('PoolNotFound', 'The specified pool does not exist.');
+  return p;
+}
+
+/** Applies a guarded change to a pool and returns the new stored value. */
+async function changePool(rt: Runtime, id: string, change: (p: PoolRecord) => PoolRecord, precondition?: (p: Stored<PoolRecord>) => void): Promise<Stored<PoolRecord>> {
+  return withEtagRetry(async () => {
+    const cur = await getPool(rt, id);
+    precondition?.(cur);
+    const next = change(cur.value);
+    const etag = await rt.pools.update(next, cur.etag);
+    return { value: next, etag };
+  });
+}
+
+export async function resizePool(rt: Runtime, id: string, b: PoolResizeBody, precondition?: (p: Stored<PoolRecord>) => void): Promise<Stored<PoolRecord>> {
+  const res = await changePool(rt, id, (p) => {
+    const next = startResize(p, { dedicated: b.targetDedicatedNodes ?? p.targetDedicatedNodes, lowPriority: b.targetLowPriorityNodes ?? p.targetLowPriorityNodes }, b.resizeTimeout, rt.clock());
+    return { ...next, nodeDeallocationOption: b.nodeDeallocationOption ?? 'requeue' };
+  }, precondition);
+  await rt.storage.send(QUEUES.poolCommands, { kind: 'resize', poolId: id, generation: res.value.resizeGeneration } satisfies PoolCommand);
+  return res;
+}
+
+export async function stopPoolResize(rt: Runtime, id: string, precondition?: (p: Stored<PoolRecord>) => void): Promise<Stored<PoolRecord>> {
+  const res = await changePool(rt, id, (p) => stopResize(p, rt.clock()), precondition);
+  await rt.storage.send(QUEUES.poolCommands, { kind: 'resize', poolId: id, generation: res.value.resizeGeneration } satisfies PoolCommand);
+  return res;
+}
+
+/** pool delete: mark deleting (202), then the lifecycle handler removes the nodes and the pool. */
+export async function deletePool(rt: Runtime, id: string, precondition?: (p: Stored<PoolRecord>) => void): Promise<void> {
+  const res = await changePool(rt, id, (p) => (p.state === 'deleting' ? p : markDeleting(p, rt.clock())), precondition);
+  await rt.storage.send(QUEUES.poolCommands, { kind: 'delete', poolId: id, generation: res.value.resizeGeneration } satisfies PoolCommand);
+}

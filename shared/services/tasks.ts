@@ -1,0 +1,116 @@
+import type { TransactionAction } from '@azure/data-tables';
+import { BatchError, type BatchErrorCode } from '../errors';
+import type { TaskAddBody } from '../api/schemas';
+import type { JobRecord, TaskRecord, TaskSpec } from '../domain/model';
+import type { Runtime } from '../runtime';
+import { StorageError } from '../storage/errors';
+import { chunkKey, shardOf } from '../storage/keys';
+import { createChunkAction, createTaskAction, type PendingEntry, type TaskRun } from '../storage/tasks';
+import type { Stored } from '../storage/table';
+import { getJob, invalidateJobsOnPool } from './jobs';
+import { commitWithCounter, moveDelta } from './taskflow';
+
+export interface AddTaskResult {
+  taskId: string;
+  status: 'success' | 'clientError' | 'serverError';
+  etag?: string;
+  lastModified?: string;
+  error?: { code: BatchErrorCode; message: string };
+}
+
+/** Turns a validated task body into a spec; features that cannot run here are refused by name. */
+export function taskSpecOf(b: TaskAddBody, job: JobRecord): TaskSpec {
+  const refuse = (name: string, what: string): never => {
+    throw new BatchError('UnsupportedProperty', `${what} is not available yet in batchplane.`, [{ key: 'PropertyName', value: name }]);
+  };
+  if (b.containerSettings) refuse('containerSettings', 'Running tasks in containers');
+  if (b.multiInstanceSettings) refuse('multiInstanceSettings', 'Multi-instance tasks');
+  if (b.dependsOn) refuse('dependsOn', 'Task dependencies');
+  if (b.outputFiles?.length) refuse('outputFiles', 'Task output files');
+  if (b.exitConditions) refuse('exitConditions', 'Exit conditions');
+  if (b.applicationPackageReferences?.length) refuse('applicationPackageReferences', 'Application packages');
+  if (b.resourceFiles?.some((r) => r.autoStorageContainerName)) refuse('resourceFiles.autoStorageContainerName', 'Auto-storage resource files');
+  return {
+    id: b.id,
+    displayName: b.displayName,
+    commandLine: b.commandLine,
+    resourceFiles: b.resourceFiles ?? [],
+    environmentSettings: b.environmentSettings ?? [],
+    constraints: {
+      maxWallClockTime: b.constraints?.maxWallClockTime,
+      retentionTime: b.constraints?.retentionTime,
+      maxTaskRetryCount: b.constraints?.maxTaskRetryCount ?? job.constraints?.maxTaskRetryCount ?? 0,
+    },
+    requiredSlots: b.requiredSlots ?? 1,
+    userIdentity: b.userIdentity,
+    affinityInfo: b.affinityInfo,
+    authenticationTokenSettings: b.authenticationTokenSettings,
+  };
+}
+
+function checkJobAcceptsTasks(job: JobRecord): void {
+  if (job.state === 'completed') throw new BatchError('JobCompleted', 'The specified job is already in a completed state.');
+  if (job.state === 'deleting') throw new BatchError('JobBeingDeleted', 'The specified job has been marked for deletion and is being reclaimed.');
+  if (job.state === 'terminating') throw new BatchError('JobBeingTerminated', 'The specified job is being terminated.');
+  if (job.state !== 'active') throw new BatchError('JobNotActive', 'The specified job is not in an active state.');
+}
+
+let chunkSeq = 0;
+/** Tasks per transaction: creates + one pending chunk + one counter shard ≤ 100 actions. */
+const PER_TX = 98;
+
+/**
+ * Adds tasks to a job. Each group of ≤ 98 tasks is ONE transaction in the job's partition: the
+ * task rows, one pending chunk carrying their specs (so claiming them needs no reads) and the
+ * counter delta. A duplicate id fails the transaction at its index; that task is reported as
+ * TaskExists and the rest are committed. Then one in-process nudge wakes idle nodes.
+ */
+export async function addTasks(rt: Runtime, jobId: string, bodies: TaskAddBody[]): Promise<AddTaskResult[]> {
+  const job = (await getJob(rt, jobId)).value;
+  checkJobAcceptsTasks(job);
+  const specs = bodies.map((b) => taskSpecOf(b, job));
+  const results = new Map<string, AddTaskResult>();
+  const seen = new Set<string>();
+  const fresh: TaskSpec[] = [];
+  for (const s of specs) {
+    const key = s.id.toLowerCase();
+    if (seen.has(key)) results.set(s.id, exists(s.id));
+    else (seen.add(key), fresh.push(s));
+  }
+  for (let i = 0; i < fresh.length; i += PER_TX) {
+    let group = fresh.slice(i, i + PER_TX);
+    while (group.length) {
+      const now = rt.clock();
+      const t = now.toISOString();
+      const run: TaskRun = { state: 'active', stateTransitionTime: t, creationTime: t, lastModified: t, retryCount: 0, requeueCount: 0 };
+      const entries: PendingEntry[] = group.map((spec) => ({ spec, retryCount: 0, activeSince: t }));
+      const actions: TransactionAction[] = [...group.map((s) => createTaskAction(jobId, s, run)), createChunkAction(jobId, chunkKey(now.getTime(), chunkSeq++, rt.ids.hex(3)), entries)];
+      const slots = group.reduce((n, s) => n + s.requiredSlots, 0);
+      try {
+        const etags = await commitWithCounter(rt, jobId, shardOf(`add:${group[0]!.id}`), moveDelta(null, 'active', group.length, slots), actions);
+        for (const s of group) results.set(s.id, { taskId: s.id, status: 'success', etag: etags.get(s.id) ?? '', lastModified: t });
+        group = [];
+      } catch (err) {
+        const idx = err instanceof StorageError && err.isConflict ? err.failedIndex : undefined;
+        if (idx === undefined || idx >= group.length) throw err;
+        results.set(group[idx]!.id, exists(group[idx]!.id));
+        group = group.filter((_, k) => k !== idx);
+      }
+    }
+  }
+  if (job.poolInfo.poolId) invalidateJobsOnPool(rt, job.poolInfo.poolId);
+  return specs.map((s, k) => (k === specs.findIndex((x) => x.id.toLowerCase() === s.id.toLowerCase()) ? results.get(s.id)! : exists(s.id)));
+}
+
+function exists(taskId: string): AddTaskResult {
+  return { taskId, status: 'clientError', error: { code: 'TaskExists', message: 'The specified task already exists.' } };
+}
+
+export async function getTask(rt: Runtime, jobId: string, taskId: string): Promise<Stored<TaskRecord>> {
+  const t = await rt.tasks.get(jobId, taskId);
+  if (!t) {
+    await getJob(rt, jobId);
+    throw new BatchError('TaskNotFound', 'The specified task does not exist.');
+  }
+  return t;
+}

@@ -1,0 +1,58 @@
+import type { JobRecord } from '../domain/model';
+import { packDoc, unpackDoc } from './doc';
+import { JOB_PK, odataString } from './keys';
+import type { EntityTable, Page, Row, Stored } from './table';
+
+export function jobToRow(j: JobRecord): Row {
+  return {
+    partitionKey: JOB_PK,
+    rowKey: j.id,
+    state: j.state,
+    poolId: j.poolInfo.poolId ?? '',
+    priority: j.priority,
+    ...packDoc(j),
+  };
+}
+
+export function jobFromRow(row: Row): JobRecord {
+  return unpackDoc<JobRecord>(row);
+}
+
+/** The jobs table: one row per job. */
+export class JobRepository {
+  constructor(private readonly table: EntityTable) {}
+
+  async get(id: string): Promise<Stored<JobRecord> | undefined> {
+    const r = await this.table.get(JOB_PK, id);
+    return r && { value: jobFromRow(r.row), etag: r.etag };
+  }
+
+  async insert(j: JobRecord): Promise<string> {
+    return this.table.create(jobToRow(j));
+  }
+
+  async update(j: JobRecord, etag: string): Promise<string> {
+    return this.table.update(jobToRow(j), etag);
+  }
+
+  async delete(id: string, etag = '*'): Promise<boolean> {
+    return this.table.delete(JOB_PK, id, etag);
+  }
+
+  async list(tableFilter: string | undefined, top: number, continuation?: string): Promise<Page<Stored<JobRecord>>> {
+    const filter = [`PartitionKey eq ${odataString(JOB_PK)}`, tableFilter ? `(${tableFilter})` : undefined].filter(Boolean).join(' and ');
+    const p = await this.table.page(filter, top, continuation);
+    return { items: p.items.map((i) => ({ value: jobFromRow(i.row), etag: i.etag })), continuation: p.continuation };
+  }
+
+  /** Jobs that can run tasks on a pool (active or terminating-with-running tasks are not needed). */
+  async activeOnPool(poolId: string): Promise<Stored<JobRecord>[]> {
+    const rows = await this.table.all(`PartitionKey eq ${odataString(JOB_PK)} and poolId eq ${odataString(poolId)} and state eq 'active'`);
+    return rows.map((i) => ({ value: jobFromRow(i.row), etag: i.etag }));
+  }
+
+  async onPool(poolId: string): Promise<Stored<JobRecord>[]> {
+    const rows = await this.table.all(`PartitionKey eq ${odataString(JOB_PK)} and poolId eq ${odataString(poolId)}`);
+    return rows.map((i) => ({ value: jobFromRow(i.row), etag: i.etag }));
+  }
+}

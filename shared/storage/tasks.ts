@@ -1,0 +1,242 @@
+import type { TransactionAction } from '@azure/data-tables';
+import { addCounts, zeroCounts, type TaskCounts, type TaskRecord, type TaskSpec, type TaskState } from '../domain/model';
+import { packDoc, unpackDoc } from './doc';
+import { CHUNK_PREFIX, COUNTER_PREFIX, counterKey, odataString, TASK_ROWS_FROM } from './keys';
+import { StorageError } from './errors';
+import type { EntityTable, Page, Row, Stored } from './table';
+
+/**
+ * The tasks table. Partition = job id. A task row keeps its immutable spec in `doc` and its
+ * mutable run state in plain columns, so state changes are blind Merge updates that need no read.
+ * Counter rows ('!c!NN') and pending chunks ('!q!…') share the partition, so a state change, its
+ * counter delta and its queue entry commit in ONE entity-group transaction.
+ */
+
+/** Mutable columns of a task row (everything not in the spec). */
+export interface TaskRun {
+  state: TaskState;
+  stateTransitionTime: string;
+  previousState?: TaskState;
+  previousStateTransitionTime?: string;
+  creationTime: string;
+  lastModified: string;
+  nodeId?: string;
+  poolId?: string;
+  claim?: string;
+  startTime?: string;
+  endTime?: string;
+  exitCode?: number;
+  result?: 'success' | 'failure';
+  failureInfo?: string;
+  retryCount: number;
+  requeueCount: number;
+  lastRetryTime?: string;
+  lastRequeueTime?: string;
+  stats?: string;
+}
+
+/** One runnable task inside a pending chunk: its spec plus what the claim needs. */
+export interface PendingEntry {
+  spec: TaskSpec;
+  retryCount: number;
+  activeSince: string;
+}
+
+export interface Chunk {
+  rowKey: string;
+  etag: string;
+  entries: PendingEntry[];
+  /** Index of the first unclaimed entry. */
+  next: number;
+}
+
+export function taskToRow(jobId: string, spec: TaskSpec, run: TaskRun): Row {
+  return { partitionKey: jobId, rowKey: spec.id, ...packDoc(spec), ...runColumns(run) };
+}
+
+function runColumns(run: Partial<TaskRun>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(run)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+export function taskFromRow(row: Row): TaskRecord {
+  const spec = unpackDoc<TaskSpec>(row);
+  const s = (k: string): string | undefined => (typeof row[k] === 'string' ? (row[k] as string) : undefined);
+  const n = (k: string): number | undefined => (typeof row[k] === 'number' ? (row[k] as number) : undefined);
+  const failure = s('failureInfo');
+  const stats = s('stats');
+  const nodeId = s('nodeId');
+  const poolId = s('poolId');
+  return {
+    ...spec,
+    jobId: row.partitionKey,
+    state: s('state') as TaskState,
+    stateTransitionTime: s('stateTransitionTime')!,
+    previousState: s('previousState') as TaskState | undefined,
+    previousStateTransitionTime: s('previousStateTransitionTime'),
+    creationTime: s('creationTime')!,
+    lastModified: s('lastModified')!,
+    claim: s('claim'),
+    executionInfo: {
+      startTime: s('startTime'),
+      endTime: s('endTime'),
+      exitCode: n('exitCode'),
+      result: s('result') as 'success' | 'failure' | undefined,
+      failureInfo: failure ? JSON.parse(failure) : undefined,
+      retryCount: n('retryCount') ?? 0,
+      requeueCount: n('requeueCount') ?? 0,
+      lastRetryTime: s('lastRetryTime'),
+      lastRequeueTime: s('lastRequeueTime'),
+    },
+    nodeInfo: nodeId && poolId ? { poolId, nodeId, affinityId: `TVM:${nodeId}`, taskRootDirectory: `workitems/${row.partitionKey}/job-1/${spec.id}` } : undefined,
+    stats: stats ? JSON.parse(stats) : undefined,
+  };
+}
+
+const COUNT_FIELDS = Object.keys(zeroCounts()) as (keyof TaskCounts)[];
+
+interface CachedCounter {
+  etag: string;
+  counts: TaskCounts;
+}
+
+/** A change to one counter shard, ready to join a transaction. */
+export interface CounterChange {
+  action: TransactionAction;
+  commit(etag: string | undefined): void;
+}
+
+export class TaskRepository {
+  /** Last known value and ETag of counter shards written by this process (`job|shard`). */
+  private readonly counters = new Map<string, CachedCounter>();
+
+  constructor(private readonly table: EntityTable) {}
+
+  async get(jobId: string, taskId: string): Promise<Stored<TaskRecord> | undefined> {
+    const r = await this.table.get(jobId, taskId);
+    return r && { value: taskFromRow(r.row), etag: r.etag };
+  }
+
+  async page(jobId: string, tableFilter: string | undefined, top: number, continuation?: string): Promise<Page<Stored<TaskRecord>>> {
+    const filter = `PartitionKey eq ${odataString(jobId)} and RowKey gt ${odataString(TASK_ROWS_FROM)}` + (tableFilter ? ` and (${tableFilter})` : '');
+    const p = await this.table.page(filter, top, continuation);
+    return { items: p.items.map((i) => ({ value: taskFromRow(i.row), etag: i.etag })), continuation: p.continuation };
+  }
+
+  /** Tasks of a job matching a table filter on run columns (used on rare paths: node loss, claim replay). */
+  async find(jobId: string, tableFilter: string): Promise<Stored<TaskRecord>[]> {
+    const rows = await this.table.all(`PartitionKey eq ${odataString(jobId)} and RowKey gt ${odataString(TASK_ROWS_FROM)} and (${tableFilter})`);
+    return rows.map((i) => ({ value: taskFromRow(i.row), etag: i.etag }));
+  }
+
+  /** Sum of the job's counter shards: one range query over at most 16 rows. */
+  async counts(jobId: string): Promise<TaskCounts> {
+    const rows = await this.table.all(`PartitionKey eq ${odataString(jobId)} and RowKey ge '${COUNTER_PREFIX}' and RowKey lt '!c~'`);
+    let total = zeroCounts();
+    for (const { row, etag } of rows) {
+      const c = countsOf(row);
+      total = addCounts(total, c);
+      this.counters.set(`${jobId}|${row.rowKey}`, { etag, counts: c });
+    }
+    return total;
+  }
+
+  /** Builds the transaction action applying `delta` to one counter shard (reads the shard only when not cached). */
+  async counterChange(jobId: string, shard: number, delta: Partial<TaskCounts>): Promise<CounterChange> {
+    const rk = counterKey(shard);
+    const key = `${jobId}|${rk}`;
+    let cached = this.counters.get(key);
+    if (!cached) {
+      const r = await this.table.get(jobId, rk);
+      cached = r ? { etag: r.etag, counts: countsOf(r.row) } : { etag: '', counts: zeroCounts() };
+      this.counters.set(key, cached);
+    }
+    const next = addCounts(cached.counts, delta);
+    const row: Row = { partitionKey: jobId, rowKey: rk, ...next };
+    const action: TransactionAction = cached.etag ? ['update', row, 'Replace', { etag: cached.etag }] : ['create', row];
+    return {
+      action,
+      commit: (etag) => {
+        if (etag) this.counters.set(key, { etag, counts: next });
+        else this.counters.delete(key);
+      },
+    };
+  }
+
+  forgetCounter(jobId: string, shard: number): void {
+    this.counters.delete(`${jobId}|${counterKey(shard)}`);
+  }
+
+  forgetJob(jobId: string): void {
+    for (const k of this.counters.keys()) if (k.startsWith(`${jobId}|`)) this.counters.delete(k);
+  }
+
+  /** The oldest pending chunks of a job (FIFO), at most `max`. */
+  async chunks(jobId: string, max: number): Promise<Chunk[]> {
+    const p = await this.table.page(`PartitionKey eq ${odataString(jobId)} and RowKey ge '${CHUNK_PREFIX}' and RowKey lt '!q~'`, max);
+    return p.items.map(({ row, etag }) => ({ rowKey: row.rowKey, etag, entries: unpackDoc<PendingEntry[]>(row), next: Number(row.next ?? 0) }));
+  }
+
+  /** Runs an entity-group transaction in the job's partition; returns the etags by row key. */
+  async transact(actions: TransactionAction[]): Promise<Map<string, string>> {
+    return this.table.transact(actions);
+  }
+
+  /** Deletes every row of a job's partition (tasks, counters, chunks), 100 per transaction. */
+  async deleteJobRows(jobId: string): Promise<number> {
+    const rows = await this.table.all(`PartitionKey eq ${odataString(jobId)}`, ['PartitionKey', 'RowKey']);
+    for (let i = 0; i < rows.length; i += 100) {
+      await this.table.transact(rows.slice(i, i + 100).map(({ row }) => ['delete', { partitionKey: jobId, rowKey: row.rowKey }] as TransactionAction));
+    }
+    this.forgetJob(jobId);
+    return rows.length;
+  }
+}
+
+// ---- transaction action builders (pure) ----
+
+export function createTaskAction(jobId: string, spec: TaskSpec, run: TaskRun): TransactionAction {
+  return ['create', taskToRow(jobId, spec, run)];
+}
+
+export function mergeTaskAction(jobId: string, taskId: string, run: Partial<TaskRun>, etag = '*'): TransactionAction {
+  return ['update', { partitionKey: jobId, rowKey: taskId, ...runColumns(run) }, 'Merge', { etag }];
+}
+
+export function createChunkAction(jobId: string, rowKey: string, entries: PendingEntry[]): TransactionAction {
+  return ['create', { partitionKey: jobId, rowKey, next: 0, ...packDoc(entries) }];
+}
+
+/**
+ * Advances a chunk; ETag-guarded so two claimers never take the same entries. (Deletes inside a
+ * transaction cannot carry an ETag, so an exhausted chunk is left with next = length and is
+ * removed by a later transaction with `dropChunkAction`, which is safe: it never changes again.)
+ */
+export function advanceChunkAction(jobId: string, chunk: Chunk, next: number): TransactionAction {
+  return ['update', { partitionKey: jobId, rowKey: chunk.rowKey, next }, 'Merge', { etag: chunk.etag }];
+}
+
+/** Rewrites a chunk without some entries (a pending task was terminated or deleted). */
+export function rewriteChunkAction(jobId: string, chunk: Chunk, entries: PendingEntry[]): TransactionAction {
+  return ['update', { partitionKey: jobId, rowKey: chunk.rowKey, next: 0, ...packDoc(entries) }, 'Replace', { etag: chunk.etag }];
+}
+
+export function isExhausted(chunk: Chunk): boolean {
+  return chunk.next >= chunk.entries.length;
+}
+
+/** Removes an exhausted chunk. */
+export function dropChunkAction(jobId: string, chunk: Chunk): TransactionAction {
+  return ['delete', { partitionKey: jobId, rowKey: chunk.rowKey }];
+}
+
+function countsOf(row: Row): TaskCounts {
+  const c = zeroCounts();
+  for (const f of COUNT_FIELDS) c[f] = Number(row[f] ?? 0);
+  return c;
+}
+
+export function isConflictOrStale(err: unknown): err is StorageError {
+  return err instanceof StorageError && (err.isConflict || err.isPreconditionFailed);
+}
