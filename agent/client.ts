@@ -64,6 +64,8 @@ export interface ExchangeLoopOptions {
 type Channel = 'poll' | 'report';
 interface Pending {
   completion: TaskCompletion;
+  /** Slots the task held; offered to the host only together with (or after) its completion. */
+  slots: number;
   state: 'new' | 'inflight' | 'unacked';
 }
 interface InFlight {
@@ -104,9 +106,9 @@ export class ExchangeLoop {
     this.pump();
   }
 
-  /** A task finished: report it soon. */
-  addCompletion(completion: TaskCompletion): void {
-    this.pending.set(`${taskKey(completion.jobId, completion.taskId)}\n${completion.claim}`, { completion, state: 'new' });
+  /** A task finished and freed `slots`: report it soon. */
+  addCompletion(completion: TaskCompletion, slots = 0): void {
+    this.pending.set(`${taskKey(completion.jobId, completion.taskId)}\n${completion.claim}`, { completion, slots, state: 'new' });
     this.pump();
   }
 
@@ -155,7 +157,7 @@ export class ExchangeLoop {
         if (!this.inflight.report && this.hasFresh()) void this.exchange('report', false);
       }, this.o.coalesceMs ?? 2);
     }
-    if (this.pollTimer && this.advertisable() > this.lastPollFree) {
+    if (this.pollTimer && this.advertisable('poll') > this.lastPollFree) {
       clearTimeout(this.pollTimer); // more capacity than the last poll offered: ask now
       this.pollTimer = undefined;
     }
@@ -167,9 +169,15 @@ export class ExchangeLoop {
     return false;
   }
 
-  private advertisable(): number {
+  /**
+   * Free slots this channel may offer: not offered by the other exchange in flight, and (for a
+   * poll) not freed by a completion the host has not been sent yet — the host would still count
+   * that task as running, so the slot is offered together with its completion by the report.
+   */
+  private advertisable(channel: Channel): number {
     if (this.draining) return 0;
-    const held = (this.inflight.poll?.freeSlots ?? 0) + (this.inflight.report?.freeSlots ?? 0);
+    let held = (this.inflight.poll?.freeSlots ?? 0) + (this.inflight.report?.freeSlots ?? 0);
+    if (channel === 'poll') for (const p of this.pending.values()) if (p.state === 'new') held += p.slots;
     return Math.max(0, this.o.pool.freeSlots() - held);
   }
 
@@ -184,8 +192,10 @@ export class ExchangeLoop {
       exchangeId: this.newId(),
       attempt: 1,
       agentVersion: this.o.agentVersion,
-      freeSlots: this.advertisable(),
-      waitMs: channel === 'poll' && !boot && completions.length === 0 ? (this.o.idleWaitMs ?? 8000) : 0,
+      freeSlots: this.advertisable(channel),
+      // Polls long-poll even when they carry unacknowledged completions, so a host that never
+      // acknowledges one cannot turn the heartbeat into a tight loop.
+      waitMs: channel === 'poll' && !boot ? (this.o.idleWaitMs ?? 8000) : 0,
       completions,
       running: this.o.pool.activeKeys(),
     };

@@ -64,9 +64,9 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
       log,
       fetch: deps.fetch,
     },
-    onComplete: (c) => {
+    onComplete: (c, slots) => {
       deps.onCompletion?.(c);
-      loop.addCompletion(c);
+      loop.addCompletion(c, slots);
     },
     onTaskEvent: deps.onTaskEvent,
   });

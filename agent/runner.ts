@@ -12,7 +12,7 @@
  * process died of the signal) with failureInfo {usererror, TaskEnded}.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import type { TaskAssignment, TaskCompletion, TaskFailureInfo } from '../shared/nodes/protocol';
 import { parseCommandLine } from './cmdline';
@@ -123,7 +123,7 @@ class Run implements TaskRun {
 
     // 2. working directory and resource files
     try {
-      mkdirSync(layout.workingDir, { recursive: true });
+      await mkdir(layout.workingDir, { recursive: true });
     } catch (err) {
       return failed(serverError(FailureCodes.TaskPreparationFailed, `Creating the task directory failed: ${(err as Error).message}`));
     }
@@ -141,23 +141,23 @@ class Run implements TaskRun {
     // 3. spawn with the output files as fds 1 and 2
     const [program, ...args] = parsed.argv;
     const env = taskEnvironment(this.ctx.baseEnv, this.ctx.identity, this.ctx.node, a.jobId, a.taskId, layout, a.environment);
-    let out = -1;
-    let errFd = -1;
-    let child: ChildProcess;
+    let files: [FileHandle, FileHandle];
     try {
-      out = openSync(layout.stdoutPath, 'w', 0o644);
-      errFd = openSync(layout.stderrPath, 'w', 0o644);
+      files = await openOutputs(layout.stdoutPath, layout.stderrPath);
     } catch (err) {
-      closeQuietly(out);
       return failed(serverError(FailureCodes.TaskPreparationFailed, `Opening stdout.txt/stderr.txt failed: ${(err as Error).message}`));
     }
+    if (this.endReason) {
+      closeQuietly(files);
+      return failed(this.endedInfo());
+    }
+    let child: ChildProcess;
     try {
-      child = spawn(program, args, { cwd: layout.workingDir, env, stdio: ['ignore', out, errFd], detached: true });
+      child = spawn(program, args, { cwd: layout.workingDir, env, stdio: ['ignore', files[0].fd, files[1].fd], detached: true });
     } catch (err) {
       return failed(spawnFailure(err));
     } finally {
-      closeQuietly(out);
-      closeQuietly(errFd);
+      closeQuietly(files);
     }
     this.child = child;
 
@@ -230,11 +230,15 @@ function spawnFailure(err: unknown): TaskFailureInfo {
   return userError(FailureCodes.CommandProgramStartFailed, `The program of the command line could not be started: ${message}`);
 }
 
-function closeQuietly(fd: number): void {
-  if (fd < 0) return;
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
+/** Opens (truncating) stdout.txt and stderr.txt; the fds go to the child, not through the agent. */
+async function openOutputs(stdoutPath: string, stderrPath: string): Promise<[FileHandle, FileHandle]> {
+  const [o, e] = await Promise.allSettled([open(stdoutPath, 'w', 0o644), open(stderrPath, 'w', 0o644)]);
+  if (o.status === 'fulfilled' && e.status === 'fulfilled') return [o.value, e.value];
+  if (o.status === 'fulfilled') void o.value.close().catch(() => undefined);
+  if (e.status === 'fulfilled') void e.value.close().catch(() => undefined);
+  throw o.status === 'rejected' ? o.reason : (e as PromiseRejectedResult).reason;
+}
+
+function closeQuietly(files: FileHandle[]): void {
+  for (const f of files) void f.close().catch(() => undefined);
 }

@@ -22,7 +22,8 @@ export interface TaskPoolOptions {
   slots: number;
   runner: RunnerContext;
   log: Logger;
-  onComplete(completion: TaskCompletion): void;
+  /** A task ended; `slots` is what it held (0 if it never held any). */
+  onComplete(completion: TaskCompletion, slots: number): void;
   /** Test hook: called after a task process is started or has ended. */
   onTaskEvent?(event: { kind: 'start' | 'end'; key: string }): void;
 }
@@ -85,7 +86,7 @@ export class TaskPool {
       if (a.jobId === jobId && a.taskId === taskId) {
         this.queue.splice(i, 1);
         this.queuedSlots -= slotsOf(a);
-        this.opts.onComplete(terminatedBeforeStart(a, this.opts.runner.now?.() ?? Date.now()));
+        this.opts.onComplete(terminatedBeforeStart(a, this.opts.runner.now?.() ?? Date.now()), slotsOf(a));
         this.checkIdle();
       }
     }
@@ -145,7 +146,7 @@ export class TaskPool {
     if (this.running.get(key) === run) this.running.delete(key);
     this.usedSlots -= need;
     this.opts.onTaskEvent?.({ kind: 'end', key });
-    this.opts.onComplete(completion);
+    this.opts.onComplete(completion, need);
     this.startReady();
     if (this.running.size === 0 && this.sampler) {
       clearInterval(this.sampler);

@@ -10,12 +10,21 @@
 import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
 import { BlobSASPermissions, BlobServiceClient } from '@azure/storage-blob';
 
-const batchUrl = process.env.BATCH_URL ?? 'http://127.0.0.1:7071';
-const accountName = process.env.BATCH_ACCOUNT_NAME ?? 'batchplane';
-const accountKey = process.env.BATCH_ACCOUNT_KEY ?? 'YmF0Y2hwbGFuZS1sb2NhbC1kZXZlbG9wbWVudC1hY2NvdW50LWtleS0wMDAwMDAwMA==';
-const storage =
-  process.env.STORAGE_CONNECTION_STRING ??
-  'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;';
+export interface QuickstartOptions {
+  batchUrl: string;
+  accountName: string;
+  accountKey: string;
+  storage: string;
+}
+
+export const defaults: QuickstartOptions = {
+  batchUrl: process.env.BATCH_URL ?? 'http://127.0.0.1:7071',
+  accountName: process.env.BATCH_ACCOUNT_NAME ?? 'batchplane',
+  accountKey: process.env.BATCH_ACCOUNT_KEY ?? 'YmF0Y2hwbGFuZS1sb2NhbC1kZXZlbG9wbWVudC1hY2NvdW50LWtleS0wMDAwMDAwMA==',
+  storage:
+    process.env.STORAGE_CONNECTION_STRING ??
+    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;',
+};
 
 const texts = [
   'the quick brown fox jumps over the lazy dog the fox',
@@ -23,7 +32,8 @@ const texts = [
   'to be or not to be that is the question to ask',
 ];
 
-export async function runQuickstart(log: (line: string) => void = console.log): Promise<{ outputs: Record<string, string> }> {
+export async function runQuickstart(opts: QuickstartOptions = defaults, log: (line: string) => void = console.log): Promise<{ outputs: Record<string, string>; exitCodes: Record<string, number | undefined> }> {
+  const { batchUrl, accountName, accountKey, storage } = opts;
   const suffix = Date.now().toString(36);
   const poolId = `QuickstartPool-${suffix}`;
   const jobId = `QuickstartJob-${suffix}`;
@@ -79,11 +89,13 @@ export async function runQuickstart(log: (line: string) => void = console.log): 
 
   // 7. Read each task's stdout.txt and stderr.txt, and check its exit code.
   const outputs: Record<string, string> = {};
+  const exitCodes: Record<string, number | undefined> = {};
   for (const t of await client.task.list(jobId)) {
     const stdout = await (await client.file.getFromTask(jobId, t.id!, 'stdout.txt')).readableStreamBody!;
     const chunks: Buffer[] = [];
     for await (const c of stdout) chunks.push(Buffer.from(c as Buffer));
     outputs[t.id!] = Buffer.concat(chunks).toString();
+    exitCodes[t.id!] = t.executionInfo?.exitCode;
     const stderr = await client.file.getPropertiesFromTask(jobId, t.id!, 'stderr.txt');
     log(`Task ${t.id} exit code ${t.executionInfo?.exitCode} on ${t.nodeInfo?.nodeId} (stderr: ${stderr.contentLength} bytes)\n${outputs[t.id!]}`);
   }
@@ -93,7 +105,7 @@ export async function runQuickstart(log: (line: string) => void = console.log): 
   await client.job.deleteMethod(jobId);
   await client.pool.deleteMethod(poolId);
   await container.delete();
-  return { outputs };
+  return { outputs, exitCodes };
 }
 
 if (require.main === module) {

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { InvocationContext } from '@azure/functions';
 import type { Registrar } from '../registrar';
 import type { Runtime } from '../../shared/runtime';
-import { QUEUES } from '../../shared/storage/context';
 import { handlePoolCommand } from '../../shared/services/lifecycle';
+import { POOL_COMMANDS_QUEUE } from '../../shared/services/pools';
 
 const poolCommand = z.object({ kind: z.enum(['resize', 'delete']), poolId: z.string().min(1).max(64), generation: z.number().int().min(0) });
 
@@ -14,7 +14,7 @@ const poolCommand = z.object({ kind: z.enum(['resize', 'delete']), poolId: z.str
  */
 export function registerPoolCommandQueue(app: Registrar, rt: Runtime): void {
   app.storageQueue('poolCommands', {
-    queueName: rt.storage.queueName(QUEUES.poolCommands),
+    queueName: rt.storage.queueName(POOL_COMMANDS_QUEUE),
     connection: 'AzureWebJobsStorage',
     handler: async (message: unknown, context: InvocationContext) => {
       const cmd = poolCommand.safeParse(message);

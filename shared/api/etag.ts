@@ -1,9 +1,10 @@
 /**
- * Batch ETags look like `0x8DB505C3148F213`: a FILETIME in hex. Table storage ETags embed the
+ * Batch ETags look like `0x8DB505C3148F213`: .NET ticks in hex. Table storage ETags embed the
  * entity's timestamp (`W/"datetime'2024-01-05T03%3A23%3A18.4262750Z'"`); we derive the Batch
  * ETag from it, so every write gives a new ETag and conditional requests compare derived values.
  */
-const EPOCH_DIFF_TICKS = 116444736000000000n;
+// .NET DateTime ticks (100 ns since 0001-01-01), as the real service uses: 0x8DC5A5A4889F164.
+const EPOCH_DIFF_TICKS = 621355968000000000n;
 
 export function batchEtag(tableEtag: string): string {
   const m = /datetime'([^']+)'/.exec(tableEtag);

@@ -10,6 +10,9 @@ import { StorageError } from '../storage/errors';
 import type { Stored } from '../storage/table';
 import { withEtagRetry } from './retry';
 
+/** The queue of pool commands (name before the storage prefix). */
+export const POOL_COMMANDS_QUEUE = QUEUES.poolCommands;
+
 /** The message that drives a pool's allocation (see services/lifecycle.ts). */
 export interface PoolCommand {
   kind: 'resize' | 'delete';

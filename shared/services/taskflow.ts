@@ -31,12 +31,20 @@ export function moveDelta(from: 'active' | 'running' | null, to: 'active' | 'run
   const add = (k: keyof TaskCounts, v: number): void => {
     d[k] = (d[k] ?? 0) + v;
   };
-  if (from === 'active') (add('active', -n), add('activeSlots', -slots));
-  if (from === 'running') (add('running', -n), add('runningSlots', -slots));
-  if (to === 'active') (add('active', n), add('activeSlots', slots));
-  if (to === 'running') (add('running', n), add('runningSlots', slots));
-  if (to === 'succeeded') (add('completed', n), add('completedSlots', slots), add('succeeded', n), add('succeededSlots', slots));
-  if (to === 'failed') (add('completed', n), add('completedSlots', slots), add('failed', n), add('failedSlots', slots));
+  const moves: Record<string, [keyof TaskCounts, keyof TaskCounts][]> = {
+    active: [['active', 'activeSlots']],
+    running: [['running', 'runningSlots']],
+    succeeded: [['completed', 'completedSlots'], ['succeeded', 'succeededSlots']],
+    failed: [['completed', 'completedSlots'], ['failed', 'failedSlots']],
+  };
+  for (const [count, slot] of from ? moves[from]! : []) {
+    add(count, -n);
+    add(slot, -slots);
+  }
+  for (const [count, slot] of to ? moves[to]! : []) {
+    add(count, n);
+    add(slot, slots);
+  }
   return d;
 }
 

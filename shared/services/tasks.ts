@@ -74,8 +74,12 @@ export async function addTasks(rt: Runtime, jobId: string, bodies: TaskAddBody[]
   const fresh: TaskSpec[] = [];
   for (const s of specs) {
     const key = s.id.toLowerCase();
-    if (seen.has(key)) results.set(s.id, exists(s.id));
-    else (seen.add(key), fresh.push(s));
+    if (seen.has(key)) {
+      results.set(s.id, exists(s.id));
+    } else {
+      seen.add(key);
+      fresh.push(s);
+    }
   }
   for (let i = 0; i < fresh.length; i += PER_TX) {
     let group = fresh.slice(i, i + PER_TX);

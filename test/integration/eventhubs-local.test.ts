@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readlinkSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,7 +12,9 @@ import {
 } from '@azure/event-hubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEventHubs, type LocalEventHubs } from '../../infra/local/eventhubs';
+import { parseAddress, parseSelector } from '../../infra/local/eventhubs/addresses';
 import { partitionIndexForKey } from '../../infra/local/eventhubs/partition-key';
+import { PartitionLog } from '../../infra/local/eventhubs/partition-log';
 
 const HUB = 'logs';
 const PARTITIONS = 4;
@@ -66,7 +68,9 @@ function tcpHandles(): number {
   return process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
 }
 
+/** Open file descriptors pointing into `dir` (Linux; empty elsewhere). */
 function fdsUnder(dir: string): string[] {
+  if (!existsSync('/proc/self/fd')) return [];
   return readdirSync('/proc/self/fd').flatMap((fd) => {
     try {
       const target = readlinkSync(`/proc/self/fd/${fd}`);
@@ -254,5 +258,37 @@ describe('local Event Hubs endpoint with the real SDK clients', () => {
     for (let i = 0; i < 20 && tcpHandles() > handlesBefore; i++) await new Promise((r) => setTimeout(r, 100));
     expect(tcpHandles()).toBeLessThanOrEqual(handlesBefore);
     expect(fdsUnder(dataDir)).toEqual([]);
+  });
+});
+
+describe('local Event Hubs building blocks', () => {
+  it('parses addresses and selector filters as the SDK sends them', () => {
+    expect(parseAddress('logs/ConsumerGroups/$Default/Partitions/3')).toEqual({ kind: 'consumer', hub: 'logs', consumerGroup: '$Default', partitionId: '3' });
+    expect(parseAddress('sb://127.0.0.1:5672/logs/Partitions/1')).toEqual({ kind: 'partition', hub: 'logs', partitionId: '1' });
+    expect(parseAddress('$cbs')).toEqual({ kind: 'cbs' });
+    expect(parseSelector("amqp.annotation.x-opt-offset > '-1'")).toEqual({ kind: 'earliest' });
+    expect(parseSelector("amqp.annotation.x-opt-offset > '@latest'")).toEqual({ kind: 'latest' });
+    expect(parseSelector("amqp.annotation.x-opt-sequence-number >= '42'")).toEqual({ kind: 'sequence', sequenceNumber: 42, inclusive: true });
+    expect(parseSelector("amqp.annotation.x-opt-enqueued-time > '1700000000000'")).toEqual({ kind: 'enqueued', ms: 1700000000000, inclusive: false });
+    expect(() => parseSelector("amqp.annotation.x-opt-offset > 'abc'")).toThrow(/Invalid/);
+  });
+
+  it('reloads a partition file and ignores a torn last line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bp-eh-log-'));
+    const file = join(dir, '0.jsonl');
+    const msg = Buffer.from([0x00, 0x53, 0x77, 0xa1, 0x02, 0x68, 0x69]); // amqp-value "hi"
+    const log = new PartitionLog({ hub: 'h', id: '0', file });
+    log.append([msg, msg, msg], 'k', 1_000);
+    log.close();
+    appendFileSync(file, '{"s":3,"o":');
+    const again = new PartitionLog({ hub: 'h', id: '0', file });
+    expect(again.info()).toMatchObject({ begin_sequence_number: 0, last_enqueued_sequence_number: 2, is_partition_empty: false });
+    expect(again.append([msg], undefined, 500)[0]).toMatchObject({ seq: 3, enqueuedMs: 1_000 }); // time never goes back
+    again.close();
+    expect(readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"s":3,"o":'))).toHaveLength(1);
+    const third = new PartitionLog({ hub: 'h', id: '0', file });
+    expect(third.lastSeq).toBe(3);
+    third.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -5,10 +5,10 @@
  * sizes, as a string on the wire, like Event Hubs) and a non-decreasing enqueued time. Events are
  * stored already annotated, so delivery writes the stored bytes as they are.
  * File line: `{"s":seq,"o":offset,"t":enqueuedMs,"b":"<base64 message>"}`. A torn last line (crash
- * mid-write) is ignored on load. Retention drops the oldest events; the file is rewritten once it
+ * mid-write) is cut off on load. Retention drops the oldest events; the file is rewritten once it
  * holds more dropped lines than retained ones.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import type { StartPosition } from './addresses';
 import { annotate, headerLengthOf, type AnnotatedMessage } from './amqp-sections';
 
@@ -186,7 +186,10 @@ export class PartitionLog {
   }
 
   private load(file: string): void {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const raw = readFileSync(file);
+    const complete = raw.lastIndexOf(0x0a) + 1;
+    if (complete < raw.length) truncateSync(file, complete); // drop a torn last line before appending
+    for (const line of raw.toString('utf8', 0, complete).split('\n')) {
       const ev = fromLine(line);
       if (!ev || ev.seq < this.nextSeq) continue;
       this.events.push(ev);

@@ -172,7 +172,9 @@ class Run {
         const t = this.eval(e.target);
         if (t.type !== 'timestamp') throw evalError(e.namePos, `Undefined member: ${e.name} on a value of type ${t.type}`);
         const m = timestampMember(t.value, e.name);
-        if (m === undefined) throw evalError(e.namePos, `Undefined member: ${e.name} (a timestamp has year, month, day, weekday, hour, minute, second)`);
+        if (m === undefined) {
+          throw evalError(e.namePos, `Undefined member: ${e.name} (a timestamp has year, month, day, weekday, hour, minute, second)`);
+        }
         return dbl(m);
       }
       default: {
@@ -207,7 +209,10 @@ class Run {
       return this.target(t.slot === 'dedicatedAlias' ? '$TargetDedicatedNodes' : '$TargetLowPriorityNodes');
     }
     if (name === '$NodeDeallocationOption') return str(this.deallocation);
-    if (own(CURRENT_VARIABLES, name)) return dbl(this.inputs.current[(CURRENT_VARIABLES[name] as { field: keyof AutoscaleInputs['current'] }).field]);
+    if (own(CURRENT_VARIABLES, name)) {
+      const { field } = CURRENT_VARIABLES[name] as { field: keyof AutoscaleInputs['current'] };
+      return dbl(this.inputs.current[field]);
+    }
     if (this.isMetric(name)) {
       throw evalError(pos, `${name} is a sampled metric; use one of its methods, e.g. ${name}.GetSample(TimeInterval_Minute * 5)`);
     }
@@ -245,7 +250,8 @@ export function evaluateFormula(formula: Formula, inputs: AutoscaleInputs): Auto
 
 /** The outcome of a failed evaluation: current targets, service variables only, Azure's error shape. */
 export function failedOutcome(inputs: AutoscaleInputs, err: unknown): AutoscaleOutcome {
-  const message = err instanceof FormulaError ? err.message : `Internal evaluation error: ${err instanceof Error ? err.message : String(err)}`;
+  const message =
+    err instanceof FormulaError ? err.message : `Internal evaluation error: ${err instanceof Error ? err.message : String(err)}`;
   const summary =
     err instanceof FormulaError && err.code === 'AutoScalingFormulaSyntaxError'
       ? SYNTAX_ERROR_MESSAGE

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
+import { startStack, type Stack } from '../../../infra/local/stack';
+
+export interface TestStack extends Stack {
+  client: BatchServiceClient;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh local stack (in-memory Azurite, free ports, temp data dir) and an official client. */
+export async function startTestStack(env: NodeJS.ProcessEnv = {}): Promise<TestStack> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bp-e2e-'));
+  const stack = await startStack({ port: 0, dataDir, azurite: { blobPort: 0, queuePort: 0, tablePort: 0, inMemory: true }, env: { ...process.env, ...env } });
+  const client = new BatchServiceClient(new BatchSharedKeyCredentials(stack.accountName, stack.accountKey), stack.url, { noRetryPolicy: true });
+  return {
+    ...stack,
+    client,
+    dataDir,
+    stop: async () => {
+      await stack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** The error code and status of a rejected client call. */
+export async function errorOf(p: Promise<unknown>): Promise<{ statusCode?: number; code?: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { statusCode?: number; code?: string; body?: { code?: string } };
+    return { statusCode: e.statusCode, code: e.code ?? e.body?.code };
+  }
+  throw new Error('expected the call to fail');
+}
+
+export const IMAGE = {
+  imageReference: { publisher: 'canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts', version: 'latest' },
+  nodeAgentSKUId: 'batch.node.ubuntu 22.04',
+};
