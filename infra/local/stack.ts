@@ -3,6 +3,7 @@ import path from 'node:path';
 import { registerFunctions } from '../../functions/index';
 import { loadConfig } from '../../shared/config';
 import { createRuntime, type Runtime } from '../../shared/runtime';
+import { reviveNodes } from '../../shared/services/lifecycle';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startLocalHost, type LocalHost } from './host';
 
@@ -54,6 +55,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     throw err;
   }
   if (!env.BATCHPLANE_PUBLIC_URL) rt.config.publicUrl = host.url;
+  await reviveNodes(rt);
   const h = host;
   return {
     url: rt.config.publicUrl,

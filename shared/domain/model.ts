@@ -85,6 +85,8 @@ export interface NodeRecord {
   provider: Record<string, string | number>;
   nodeAgentVersion?: string;
   errors?: { code: string; message: string; errorDetails?: NameValue[] }[];
+  /** Commands waiting for the node's agent (delivered with its next exchange). */
+  commands?: { kind: 'terminateTask'; jobId: string; taskId: string }[];
 }
 
 export interface JobRecord {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AGENT_ENV } from './protocol';
 import { LocalNodeFiles } from './local-files';
@@ -51,6 +51,7 @@ export class LocalNodeProvider implements NodeProvider {
     child.unref();
     const pid = child.pid ?? 0;
     this.started.set(`${spec.poolId}/${spec.nodeId}`, pid);
+    writeFileSync(this.pidFile(spec.poolId, spec.nodeId), String(pid));
     return { pid, root };
   }
 
@@ -58,6 +59,7 @@ export class LocalNodeProvider implements NodeProvider {
     const pid = Number(data.pid ?? this.started.get(`${poolId}/${nodeId}`) ?? 0);
     this.started.delete(`${poolId}/${nodeId}`);
     if (pid > 0) await stopProcessGroup(pid);
+    rmSync(this.pidFile(poolId, nodeId), { force: true });
   }
 
   isAlive(data: ProviderData): boolean | undefined {
@@ -71,10 +73,24 @@ export class LocalNodeProvider implements NodeProvider {
     }
   }
 
+  private pidFile(poolId: string, nodeId: string): string {
+    return path.join(this.dataDir, 'nodes', poolId, `${nodeId}.pid`);
+  }
+
+  /** Stops every agent of this data directory (pid files), including agents an earlier process started. */
   async shutdown(): Promise<void> {
-    const pids = [...this.started.values()];
+    const pids = new Set(this.started.values());
     this.started.clear();
-    await Promise.all(pids.map((pid) => stopProcessGroup(pid)));
+    const dir = path.join(this.dataDir, 'nodes');
+    if (existsSync(dir)) {
+      for (const pool of readdirSync(dir)) {
+        for (const f of readdirSync(path.join(dir, pool)).filter((n) => n.endsWith('.pid'))) {
+          const pid = Number(readFileSync(path.join(dir, pool, f), 'utf8'));
+          if (pid > 0) pids.add(pid);
+        }
+      }
+    }
+    await Promise.all([...pids].map((pid) => stopProcessGroup(pid)));
   }
 }
 

@@ -54,7 +54,7 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   if (schedulable() && slotsLeft() > 0) tasks.push(...(await claimTasks(rt, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId })));
   // 5. Nothing to do: long-poll until work is signalled or the wait is over.
   const deadline = rt.clock().getTime() + Math.min(req.waitMs, 20000);
-  while (tasks.length === 0 && req.completions.length === 0 && !req.boot && schedulable() && slotsLeft() > 0 && !abort?.aborted) {
+  while (tasks.length === 0 && req.completions.length === 0 && !req.boot && !node.value.commands?.length && schedulable() && slotsLeft() > 0 && !abort?.aborted) {
     const left = deadline - rt.clock().getTime();
     if (left <= 0) break;
     await rt.signals.wait(poolWorkKey(poolId), Math.min(left, 2000), abort);
@@ -77,7 +77,10 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   } else if (applied.finished > 0) {
     pendingStats(rt, poolId, nodeId, applied.finished, applied.succeeded);
   }
-  return { tasks, commands: [], acknowledged: applied.acknowledged };
+  // 7. Deliver pending commands (taken off the node row once handed out).
+  const commands = node.value.commands ?? [];
+  if (commands.length) node = await writeNode(rt, node, { commands: [] }, true);
+  return { tasks, commands, acknowledged: applied.acknowledged };
 }
 
 function checkToken(rt: Runtime, poolId: string, nodeId: string, authorization: string | undefined): void {
@@ -96,12 +99,12 @@ async function cachedNode(rt: Runtime, poolId: string, nodeId: string): Promise<
   return n;
 }
 
-async function writeNode(rt: Runtime, node: Stored<NodeRecord>, change: Partial<NodeRecord>): Promise<Stored<NodeRecord>> {
+async function writeNode(rt: Runtime, node: Stored<NodeRecord>, change: Partial<NodeRecord>, fresh = false): Promise<Stored<NodeRecord>> {
   const key = nodeKey(node.value.poolId, node.value.id);
   const extra = rt.cache.get(`${key}:stats`)?.value as { run: number; ok: number } | undefined;
   rt.cache.delete(`${key}:stats`);
   return withEtagRetry(async () => {
-    const cur = rt.cache.has(key) ? node : ((await rt.nodes.get(node.value.poolId, node.value.id)) ?? node);
+    const cur = rt.cache.has(key) && !fresh ? node : ((await rt.nodes.get(node.value.poolId, node.value.id)) ?? node);
     const now = rt.clock().toISOString();
     const next: NodeRecord = {
       ...cur.value, ...change, lastSeen: now,

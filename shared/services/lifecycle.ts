@@ -109,3 +109,27 @@ export function pickNodesToRemove(nodes: NodeRecord[], count: number): Set<strin
   const sorted = [...nodes].sort((a, b) => (rank[a.state] ?? 3) - (rank[b.state] ?? 3) || a.runningTaskSlotsCount - b.runningTaskSlotsCount);
   return new Set(sorted.slice(0, count).map((n) => n.id));
 }
+
+/**
+ * After a restart of the local stack: nodes whose agent process is gone (the provider can tell)
+ * are booted again with the same id and root directory; the tasks they were running go back to
+ * the queue without counting a retry (the node rebooted, the tasks did not fail).
+ */
+export async function reviveNodes(rt: Runtime): Promise<number> {
+  let revived = 0;
+  for (const { value: pool } of await rt.pools.all()) {
+    if (pool.state !== 'active') continue;
+    for (const node of await rt.nodes.listByPool(pool.id)) {
+      if (!node.value.provider.pid || rt.provider.isAlive(node.value.provider) !== false) continue;
+      await requeueNodeTasks(rt, pool.id, node.value.id, 'requeue');
+      await withEtagRetry(async () => {
+        const cur = await rt.nodes.get(pool.id, node.value.id);
+        if (cur) await rt.nodes.update({ ...cur.value, state: 'creating', stateTransitionTime: rt.clock().toISOString(), provider: {} }, cur.etag);
+      });
+      const fresh = await rt.nodes.get(pool.id, node.value.id);
+      if (fresh) await launchNode(rt, pool, fresh);
+      revived++;
+    }
+  }
+  return revived;
+}

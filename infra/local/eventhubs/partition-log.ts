@@ -192,6 +192,7 @@ export class PartitionLog {
     for (const line of raw.toString('utf8', 0, complete).split('\n')) {
       const ev = fromLine(line);
       if (!ev || ev.seq < this.nextSeq) continue;
+      if (ev.seq > this.nextSeq && this.events.length > 0) this.events = []; // a damaged line: keep the contiguous tail
       this.events.push(ev);
       this.nextSeq = ev.seq + 1;
       this.nextOffset = ev.offset + ev.bytes.length;

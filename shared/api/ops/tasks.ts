@@ -1,6 +1,9 @@
 import { BatchError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { addTasks, getTask } from '../../services/tasks';
+import { deleteTask, terminateTask } from '../../services/task-control';
+import type { TaskRecord } from '../../domain/model';
+import type { Stored } from '../../storage/table';
 import { checkConditions } from '../conditions';
 import { batchEtag } from '../etag';
 import { taskJson } from '../mappers';
@@ -61,14 +64,21 @@ export async function listTasksOp(req: ApiRequest, rt: Runtime): Promise<ApiResp
   });
 }
 
-export async function deleteTaskOp(_req: ApiRequest, _rt: Runtime): Promise<ApiResponse> {
-  throw notAvailable('Task delete');
+const guard = (req: ApiRequest) => (t: Stored<TaskRecord>): void => checkConditions(req, batchEtag(t.etag), t.value.lastModified, 'write');
+
+export async function deleteTaskOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  await deleteTask(rt, param(req, 'jobId'), param(req, 'taskId'), guard(req));
+  return emptyResponse(req, 200);
 }
 
 /** POST /jobs/{jobId}/tasks/{taskId}/{action} and GET …/subtasksinfo */
-export async function taskActionOp(req: ApiRequest, _rt: Runtime): Promise<ApiResponse> {
+export async function taskActionOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
   const action = param(req, 'action').toLowerCase();
-  if (action === 'terminate' || action === 'reactivate') throw notAvailable(`Task ${action}`);
+  if (req.method === 'POST' && action === 'terminate') {
+    await terminateTask(rt, param(req, 'jobId'), param(req, 'taskId'), guard(req));
+    return emptyResponse(req, 204, { dataserviceid: `${req.origin}/jobs/${param(req, 'jobId')}/tasks/${param(req, 'taskId')}` });
+  }
+  if (action === 'reactivate') throw notAvailable(`Task ${action}`);
   if (action === 'subtasksinfo') throw notAvailable('Multi-instance subtasks');
   throw new BatchError('InvalidUri', 'The requested URI does not represent any resource on the server.');
 }
