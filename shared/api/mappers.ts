@@ -124,7 +124,7 @@ export function taskJson(origin: string, t: TaskRecord, tableEtag: string): Reco
     dependsOn: t.dependsOn,
     applicationPackageReferences: t.applicationPackageReferences,
     authenticationTokenSettings: t.authenticationTokenSettings,
-    executionInfo: started || ei.retryCount > 0 || ei.requeueCount > 0 ? clean({ ...ei }) : { retryCount: 0, requeueCount: 0 },
+    executionInfo: started || ei.endTime || ei.retryCount > 0 || ei.requeueCount > 0 ? clean({ ...ei }) : { retryCount: 0, requeueCount: 0 },
     nodeInfo: t.nodeInfo && {
       ...t.nodeInfo,
       nodeUrl: `${origin}/pools/${t.nodeInfo.poolId}/nodes/${t.nodeInfo.nodeId}`,

@@ -99,6 +99,21 @@ describe('pools, nodes, jobs and tasks', () => {
     expect(new Set(seen).size).toBe(32);
   });
 
+  it('terminates and deletes running and completed tasks', async () => {
+    await s.client.task.add(jobId, { id: 'sleeper', commandLine: '/bin/sleep 60' });
+    await waitFor('sleeper running', async () => ((await s.client.task.get(jobId, 'sleeper')).state === 'running' ? true : undefined));
+    await s.client.task.terminate(jobId, 'sleeper');
+    const t = await waitFor('sleeper ended', async () => {
+      const x = await s.client.task.get(jobId, 'sleeper');
+      return x.state === 'completed' ? x : undefined;
+    });
+    expect(t.executionInfo?.failureInfo?.code).toBe('TaskEnded');
+    expect(t.executionInfo?.result).toBe('failure');
+    expect((await errorOf(s.client.task.terminate(jobId, 'sleeper'))).code).toBe('TaskCompleted');
+    await s.client.task.deleteMethod(jobId, 'sleeper');
+    expect((await errorOf(s.client.task.get(jobId, 'sleeper'))).code).toBe('TaskNotFound');
+  });
+
   it('answers errors with the Batch codes a client expects', async () => {
     const bad = new BatchServiceClient(new BatchSharedKeyCredentials(s.accountName, Buffer.from('wrong key').toString('base64')), s.url, { noRetryPolicy: true });
     expect(await errorOf(bad.pool.list())).toEqual({ statusCode: 403, code: 'AuthenticationFailed' });
@@ -149,6 +164,20 @@ describe('pools, nodes, jobs and tasks', () => {
     expect(notModified.status).toBe(304);
     const staleWrite = await rawRequest(s.url, s.accountName, s.accountKey, 'POST', `/pools/${poolId}/resize?${API}`, '{"targetDedicatedNodes":2}', { 'if-match': '0x1234' });
     expect([staleWrite.status, staleWrite.json?.code]).toEqual([412, 'ConditionNotMet']);
+  });
+
+  it('terminates and deletes queued tasks on a pool without nodes, keeping task counts exact', async () => {
+    await s.client.pool.add({ id: 'empty-pool', vmSize: 'standard_a1_v2', virtualMachineConfiguration: IMAGE, targetDedicatedNodes: 0 });
+    await s.client.job.add({ id: 'queued-job', poolInfo: { poolId: 'empty-pool' } });
+    await s.client.task.addCollection('queued-job', ['q1', 'q2', 'q3'].map((id) => ({ id, commandLine: '/bin/true' })));
+    await s.client.task.terminate('queued-job', 'q1');
+    await s.client.task.deleteMethod('queued-job', 'q2');
+    const q1 = await s.client.task.get('queued-job', 'q1');
+    expect([q1.state, q1.executionInfo?.failureInfo?.code]).toEqual(['completed', 'TaskEnded']);
+    expect((await s.client.job.getTaskCounts('queued-job')).taskCounts).toMatchObject({ active: 1, running: 0, completed: 1, failed: 1 });
+    expect((await s.client.task.list('queued-job', { taskListOptions: { filter: "state eq 'active'" } })).map((t) => t.id)).toEqual(['q3']);
+    await s.client.job.deleteMethod('queued-job');
+    await s.client.pool.deleteMethod('empty-pool');
   });
 
   it('terminates and deletes the job, then deletes the pool', async () => {
