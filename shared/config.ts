@@ -19,6 +19,10 @@ export interface Config {
   nodeHeartbeatTimeoutSeconds: number;
   /** A node whose agent has not booted after this long becomes unusable. */
   nodeBootTimeoutSeconds: number;
+  /** Service-log events (outbox → Event Hubs + blob). Off unless enabled, as on Azure; the local stack turns them on. */
+  serviceLogs: boolean;
+  /** Event Hubs connection string (with EntityPath) the publisher sends service-log events to. */
+  eventHubsConnectionString?: string;
 }
 
 /** The local development account key (like Azurite's well-known key: not a secret). */
@@ -40,5 +44,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeProvider: 'local',
     nodeHeartbeatTimeoutSeconds: Number(env.BATCHPLANE_NODE_HEARTBEAT_TIMEOUT ?? 30),
     nodeBootTimeoutSeconds: Number(env.BATCHPLANE_NODE_BOOT_TIMEOUT ?? 120),
+    serviceLogs: (env.BATCHPLANE_SERVICE_LOGS ?? 'off').toLowerCase() === 'on',
+    eventHubsConnectionString: env.BATCHPLANE_EVENTHUBS_CONNECTION_STRING,
   };
 }

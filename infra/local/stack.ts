@@ -42,7 +42,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     azurite = await startAzurite({ ...a, location: a.inMemory ? undefined : path.join(opts.dataDir, 'azurite') });
     cs = azurite.connectionString;
   }
-  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), AzureWebJobsStorage: cs, BATCHPLANE_DATA_DIR: opts.dataDir, BATCHPLANE_PORT: String(opts.port) };
+  const base = opts.env ?? process.env;
+  // Service logs are on by default in the local stack (off by default in Azure, as Azure does).
+  const env: NodeJS.ProcessEnv = { BATCHPLANE_SERVICE_LOGS: 'on', ...base, AzureWebJobsStorage: cs, BATCHPLANE_DATA_DIR: opts.dataDir, BATCHPLANE_PORT: String(opts.port) };
   const config = loadConfig(env);
   const rt = createRuntime(config);
   let host: LocalHost | undefined;

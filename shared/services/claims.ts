@@ -7,6 +7,8 @@ import { advanceChunkAction, dropChunkAction, isConflictOrStale, isExhausted, me
 import { durationSeconds } from '../api/validate';
 import { activeJobsOnPool } from './jobs';
 import { commitWithCounter, moveDelta } from './taskflow';
+import { taskStartBody } from '../events/bodies';
+import { outboxActions, TASK_OUTBOX_PREFIX } from '../events/outbox';
 
 /** What a claim token carries (opaque to the agent, echoed back with the completion). */
 export interface ClaimToken {
@@ -83,7 +85,7 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
       continue;
     }
     let next = chunk.next;
-    while (next < chunk.entries.length && actions.length + taken.length < 96) {
+    while (next < chunk.entries.length && actions.length + taken.length < 95) {
       const e = chunk.entries[next]!;
       if (e.spec.requiredSlots > free - slots) break;
       taken.push(e);
@@ -106,6 +108,8 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
       nodeId: req.nodeId, poolId: req.poolId, claim: req.claimId, startTime: now, retryCount: e.retryCount,
     }));
   }
+  const events = taken.map((e) => ({ name: 'TaskStartEvent' as const, time: now, body: taskStartBody(job.id, e.spec, req.poolId, req.nodeId, e.retryCount) }));
+  actions.push(...outboxActions(rt.config.serviceLogs, job.id, TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
   const etags = await commitWithCounter(rt, job.id, shardOf(`node:${req.nodeId}`), moveDelta('active', 'running', taken.length, slots), actions);
   const env: Record<string, string> = {};
   for (const { name, value } of job.commonEnvironmentSettings) env[name] = value;

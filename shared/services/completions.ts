@@ -7,6 +7,8 @@ import { createChunkAction, isConflictOrStale, mergeTaskAction, type PendingEntr
 import { decodeClaim, type ClaimToken } from './claims';
 import { activeJobsOnPool, changeJob, terminated } from './jobs';
 import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+import { taskEndEvent } from '../events/bodies';
+import { outboxActions, TASK_OUTBOX_PREFIX, type OutboxEvent } from '../events/outbox';
 
 let seq = 0;
 
@@ -32,10 +34,10 @@ export async function applyCompletions(rt: Runtime, poolId: string, nodeId: stri
     for (let i = 0; i < list.length; i += 48) {
       const group = list.slice(i, i + 48);
       try {
-        await applyGroup(rt, nodeId, jobId, group, false);
+        await applyGroup(rt, poolId, nodeId, jobId, group, false);
       } catch (err) {
         if (!isConflictOrStale(err)) throw err;
-        for (const c of group) await applyGroup(rt, nodeId, jobId, [c], true).catch((e: unknown) => {
+        for (const c of group) await applyGroup(rt, poolId, nodeId, jobId, [c], true).catch((e: unknown) => {
           if (!isConflictOrStale(e)) throw e;
         });
       }
@@ -48,12 +50,13 @@ export async function applyCompletions(rt: Runtime, poolId: string, nodeId: stri
   return out;
 }
 
-async function applyGroup(rt: Runtime, nodeId: string, jobId: string, group: TaskCompletion[], verify: boolean): Promise<void> {
+async function applyGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, group: TaskCompletion[], verify: boolean): Promise<void> {
   const now = rt.clock();
   const t = now.toISOString();
   const actions: TransactionAction[] = [];
   const retries: PendingEntry[] = [];
   const deltas: Partial<TaskCounts>[] = [];
+  const events: OutboxEvent[] = [];
   for (const c of group) {
     const tok = decodeClaim(c.claim);
     if (!tok) continue;
@@ -68,6 +71,7 @@ async function applyGroup(rt: Runtime, nodeId: string, jobId: string, group: Tas
       spec = rest;
     }
     actions.push(mergeTaskAction(jobId, c.taskId, completionColumns(c, tok, t, canRetry), etag));
+    events.push(...endEvents(jobId, poolId, nodeId, c, tok, t));
     if (canRetry && spec) {
       retries.push({ spec, retryCount: tok.r + 1, activeSince: t });
       deltas.push(moveDelta('running', 'active', 1, tok.s));
@@ -77,7 +81,18 @@ async function applyGroup(rt: Runtime, nodeId: string, jobId: string, group: Tas
   }
   if (actions.length === 0) return;
   if (retries.length) actions.push(createChunkAction(jobId, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), retries));
+  actions.push(...outboxActions(rt.config.serviceLogs, jobId, TASK_OUTBOX_PREFIX, events, now.getTime(), rt.ids.hex(3)));
   await commitWithCounter(rt, jobId, shardOf(`node:${nodeId}`), sumDeltas(...deltas), actions);
+}
+
+/** TaskCompleteEvent for every finished run, plus TaskFailEvent when it failed (as Azure emits them). */
+function endEvents(jobId: string, poolId: string, nodeId: string, c: TaskCompletion, tok: ClaimToken, now: string): OutboxEvent[] {
+  const spec = { id: c.taskId, requiredSlots: tok.s, constraints: { maxTaskRetryCount: tok.m } };
+  const end = { startTime: c.startTime, endTime: c.endTime, exitCode: c.exitCode, retryCount: tok.r, requeueCount: 0, failureInfo: c.failureInfo };
+  const done = taskEndEvent(jobId, spec, poolId, nodeId, end, false);
+  const out: OutboxEvent[] = [{ name: done.name, time: now, body: done.body }];
+  if (c.result === 'failure') out.push({ name: 'TaskFailEvent', time: now, body: taskEndEvent(jobId, spec, poolId, nodeId, end, true).body });
+  return out;
 }
 
 function completionColumns(c: TaskCompletion, tok: ClaimToken, now: string, retry: boolean): Record<string, unknown> {

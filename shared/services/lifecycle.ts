@@ -5,6 +5,8 @@ import type { Stored } from '../storage/table';
 import type { PoolCommand } from './pools';
 import { requeueNodeTasks } from './recovery';
 import { withEtagRetry } from './retry';
+import { poolEvents } from './pools';
+import { poolDeleteCompleteBody, poolResizeCompleteBody } from '../events/bodies';
 import { nodeKey } from './signals';
 
 /**
@@ -26,7 +28,7 @@ export async function handlePoolCommand(rt: Runtime, cmd: PoolCommand): Promise<
   // 2. Deleting: remove every node, then the pool.
   if (pool.value.state === 'deleting') {
     await Promise.all(nodes.map((n) => removeNode(rt, pool.value, n)));
-    await rt.pools.delete(pool.value.id);
+    await rt.pools.deleteWith(pool.value.id, poolEvents(rt, [['PoolDeleteCompleteEvent', poolDeleteCompleteBody(pool.value, pool.value.stateTransitionTime, rt.clock().toISOString())]]));
     return;
   }
   // 3. Relaunch nodes whose row exists but whose agent was never started (crash between steps).
@@ -50,7 +52,11 @@ export async function handlePoolCommand(rt: Runtime, cmd: PoolCommand): Promise<
     const cur = await rt.pools.get(cmd.poolId);
     if (!cur || cur.value.resizeGeneration !== cmd.generation || cur.value.state === 'deleting') return;
     const dedicated = Math.min(current, cur.value.targetDedicatedNodes + (cur.value.allocationState === 'stopping' ? current : 0));
-    await rt.pools.update(resizeSettled(cur.value, dedicated, current - dedicated, rt.clock()), cur.etag);
+    const settled = resizeSettled(cur.value, dedicated, current - dedicated, rt.clock());
+    const stopped = cur.value.allocationState === 'stopping' ? { code: 'ResizeStopped', message: 'The resize was stopped by a stop resize request.' } : undefined;
+    const error = cur.value.resizeErrors?.[0] ?? stopped;
+    const events = cur.value.allocationState === 'steady' ? [] : poolEvents(rt, [['PoolResizeCompleteEvent', poolResizeCompleteBody(settled, cur.value.allocationStateTransitionTime, settled.lastModified, error)]]);
+    await rt.pools.updateWith(settled, cur.etag, events);
   });
 }
 

@@ -9,6 +9,11 @@ import { QUEUES } from '../storage/context';
 import { StorageError } from '../storage/errors';
 import type { Stored } from '../storage/table';
 import { withEtagRetry } from './retry';
+import type { TransactionAction } from '@azure/data-tables';
+import type { ServiceLogEventName } from '../events/catalog';
+import { poolCreateBody, poolDeleteStartBody, poolResizeStartBody } from '../events/bodies';
+import { outboxActions, POOL_OUTBOX_PREFIX } from '../events/outbox';
+import { POOL_PK } from '../storage/keys';
 
 /** The queue of pool commands (name before the storage prefix). */
 export const POOL_COMMANDS_QUEUE = QUEUES.poolCommands;
@@ -70,7 +75,7 @@ export async function addPool(rt: Runtime, body: PoolAddBody): Promise<Stored<Po
   const pool = newPool(poolSpecOf(body), rt.clock());
   let etag: string;
   try {
-    etag = await rt.pools.insert(pool);
+    etag = await rt.pools.insertWith(pool, poolEvents(rt, [['PoolCreateEvent', poolCreateBody(pool)], ['PoolResizeStartEvent', poolResizeStartBody(pool)]]));
   } catch (err) {
     if (err instanceof StorageError && err.isConflict) throw new BatchError('PoolExists', 'The specified pool already exists.');
     throw err;
@@ -85,13 +90,19 @@ export async function getPool(rt: Runtime, id: string): Promise<Stored<PoolRecor
   return p;
 }
 
-/** Applies a guarded change to a pool and returns the new stored value. */
-async function changePool(rt: Runtime, id: string, change: (p: PoolRecord) => PoolRecord, precondition?: (p: Stored<PoolRecord>) => void): Promise<Stored<PoolRecord>> {
+/** The outbox row for pool events (empty when service logs are off). */
+export function poolEvents(rt: Runtime, events: [ServiceLogEventName, unknown][]): TransactionAction[] {
+  const now = rt.clock();
+  return outboxActions(rt.config.serviceLogs, POOL_PK, POOL_OUTBOX_PREFIX, events.map(([name, body]) => ({ name, time: now.toISOString(), body })), now.getTime(), rt.ids.hex(3));
+}
+
+/** Applies a guarded change to a pool (with the events it causes) and returns the new stored value. */
+async function changePool(rt: Runtime, id: string, change: (p: PoolRecord) => PoolRecord, precondition?: (p: Stored<PoolRecord>) => void, events?: (before: PoolRecord, after: PoolRecord) => [ServiceLogEventName, unknown][]): Promise<Stored<PoolRecord>> {
   return withEtagRetry(async () => {
     const cur = await getPool(rt, id);
     precondition?.(cur);
     const next = change(cur.value);
-    const etag = await rt.pools.update(next, cur.etag);
+    const etag = await rt.pools.updateWith(next, cur.etag, poolEvents(rt, events?.(cur.value, next) ?? []));
     return { value: next, etag };
   });
 }
@@ -100,7 +111,7 @@ export async function resizePool(rt: Runtime, id: string, b: PoolResizeBody, pre
   const res = await changePool(rt, id, (p) => {
     const next = startResize(p, { dedicated: b.targetDedicatedNodes ?? p.targetDedicatedNodes, lowPriority: b.targetLowPriorityNodes ?? p.targetLowPriorityNodes }, b.resizeTimeout, rt.clock());
     return { ...next, nodeDeallocationOption: b.nodeDeallocationOption ?? 'requeue' };
-  }, precondition);
+  }, precondition, (_b, after) => [['PoolResizeStartEvent', poolResizeStartBody(after)]]);
   await rt.storage.send(QUEUES.poolCommands, { kind: 'resize', poolId: id, generation: res.value.resizeGeneration } satisfies PoolCommand);
   return res;
 }
@@ -113,6 +124,6 @@ export async function stopPoolResize(rt: Runtime, id: string, precondition?: (p:
 
 /** pool delete: mark deleting (202), then the lifecycle handler removes the nodes and the pool. */
 export async function deletePool(rt: Runtime, id: string, precondition?: (p: Stored<PoolRecord>) => void): Promise<void> {
-  const res = await changePool(rt, id, (p) => (p.state === 'deleting' ? p : markDeleting(p, rt.clock())), precondition);
+  const res = await changePool(rt, id, (p) => (p.state === 'deleting' ? p : markDeleting(p, rt.clock())), precondition, (before) => (before.state === 'deleting' ? [] : [['PoolDeleteStartEvent', poolDeleteStartBody(before)]]));
   await rt.storage.send(QUEUES.poolCommands, { kind: 'delete', poolId: id, generation: res.value.resizeGeneration } satisfies PoolCommand);
 }

@@ -1,7 +1,11 @@
 import type { PoolRecord } from '../domain/model';
 import { packDoc, unpackDoc } from './doc';
 import { odataString, POOL_PK } from './keys';
+import type { TransactionAction } from '@azure/data-tables';
 import type { EntityTable, Page, Row, Stored } from './table';
+
+/** Pool rows have ids as row keys; other rows of the partition (the outbox, '~o~…') sort after '~'. */
+const POOL_ROWS = `PartitionKey eq ${odataString(POOL_PK)} and RowKey lt '~'`;
 
 /** Converts a pool record to its row; indexed columns hold lower-cased values for filters. */
 export function poolToRow(p: PoolRecord): Row {
@@ -42,15 +46,36 @@ export class PoolRepository {
     return this.table.delete(POOL_PK, id, etag);
   }
 
+  /** Insert plus extra actions of the same partition (the outbox) in one transaction; 409 when it exists. */
+  async insertWith(p: PoolRecord, extra: TransactionAction[]): Promise<string> {
+    if (extra.length === 0) return this.insert(p);
+    return (await this.table.transact([['create', poolToRow(p)], ...extra])).get(p.id) ?? '';
+  }
+
+  /** ETag-guarded replace plus extra actions in one transaction; 412 when stale. */
+  async updateWith(p: PoolRecord, etag: string, extra: TransactionAction[]): Promise<string> {
+    if (extra.length === 0) return this.update(p, etag);
+    return (await this.table.transact([['update', poolToRow(p), 'Replace', { etag }], ...extra])).get(p.id) ?? '';
+  }
+
+  /** Delete plus extra actions in one transaction. */
+  async deleteWith(id: string, extra: TransactionAction[]): Promise<void> {
+    if (extra.length === 0) {
+      await this.delete(id);
+      return;
+    }
+    await this.table.transact([['delete', { partitionKey: POOL_PK, rowKey: id }], ...extra]);
+  }
+
   async list(tableFilter: string | undefined, top: number, continuation?: string): Promise<Page<Stored<PoolRecord>>> {
-    const filter = [`PartitionKey eq ${odataString(POOL_PK)}`, tableFilter ? `(${tableFilter})` : undefined].filter(Boolean).join(' and ');
+    const filter = [POOL_ROWS, tableFilter ? `(${tableFilter})` : undefined].filter(Boolean).join(' and ');
     const page = await this.table.page(filter, top, continuation);
     return { items: page.items.map((i) => ({ value: poolFromRow(i.row), etag: i.etag })), continuation: page.continuation };
   }
 
   /** Every pool (bounded by the account's pool quota). */
   async all(): Promise<Stored<PoolRecord>[]> {
-    const rows = await this.table.all(`PartitionKey eq ${odataString(POOL_PK)}`);
+    const rows = await this.table.all(POOL_ROWS);
     return rows.map((i) => ({ value: poolFromRow(i.row), etag: i.etag }));
   }
 }
