@@ -104,6 +104,9 @@ class Run implements TaskRun {
       return c;
     };
     const failed = (failureInfo: TaskFailureInfo): TaskCompletion => complete({ result: 'failure', failureInfo });
+    // Ended (terminate/timeout) before the process started: no exit code.
+    const endedEarly = (): TaskCompletion =>
+      complete(this.endReason === 'timeout' ? { result: 'failure', failureInfo: this.endedInfo(), timedOut: true } : { result: 'failure', failureInfo: this.endedInfo() });
 
     if (a.maxWallClockSeconds !== undefined && a.maxWallClockSeconds > 0) {
       const ms = Math.min(a.maxWallClockSeconds * 1000, 2 ** 31 - 1);
@@ -131,12 +134,12 @@ class Run implements TaskRun {
       try {
         await downloadResourceFiles(a.resourceFiles, { workingDir: layout.workingDir, signal: this.abort.signal, fetch: this.ctx.fetch });
       } catch (err) {
-        if (this.endReason) return failed(this.endedInfo());
+        if (this.endReason) return endedEarly();
         if (err instanceof TaskFailure) return failed(err.info);
         return failed(userError(FailureCodes.BlobDownloadMiscError, `Downloading resource files failed: ${String(err)}`));
       }
     }
-    if (this.endReason) return failed(this.endedInfo());
+    if (this.endReason) return endedEarly();
 
     // 3. spawn with the output files as fds 1 and 2
     const [program, ...args] = parsed.argv;
@@ -149,7 +152,7 @@ class Run implements TaskRun {
     }
     if (this.endReason) {
       closeQuietly(files);
-      return failed(this.endedInfo());
+      return endedEarly();
     }
     let child: ChildProcess;
     try {

@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -133,5 +135,22 @@ describe('runner against real processes', () => {
     expect(c.result).toBe('success');
     expect(c.stats?.maxRssBytes).toBeGreaterThan(0);
     expect(c.stats?.userCpuMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('ends a task whose resource download outlives maxWallClockTime, without exit code', async () => {
+    const server = http.createServer(() => undefined); // never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow.bin`;
+      const a = assignment('/bin/true', { maxWallClockSeconds: 1, resourceFiles: [{ httpUrl: url, filePath: 'slow.bin' }] });
+      const started = Date.now();
+      const c = await runTask(a, ctx).done;
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(c).toMatchObject({ result: 'failure', timedOut: true, failureInfo: { code: 'TaskEnded' } });
+      expect(c.exitCode).toBeUndefined();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
