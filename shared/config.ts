@@ -19,6 +19,14 @@ export interface Config {
   nodeHeartbeatTimeoutSeconds: number;
   /** A node whose agent has not booted after this long becomes unusable. */
   nodeBootTimeoutSeconds: number;
+  /** Smallest autoScaleEvaluationInterval accepted (Azure: 300 s); lower only for development and tests. */
+  autoscaleMinIntervalSeconds: number;
+  /** Period of the metric-sample timer (Azure: 30 s); the timer schedule is derived from it at registration. */
+  metricsIntervalSeconds: number;
+  /** Account quotas (the seed's defaults): dedicated cores, pools, active jobs + job schedules. */
+  quotaCores: number;
+  quotaPools: number;
+  quotaActiveJobs: number;
   /** Service-log events (outbox → Event Hubs + blob). Off unless enabled, as on Azure; the local stack turns them on. */
   serviceLogs: boolean;
   /** Event Hubs connection string (with EntityPath) the publisher sends service-log events to. */
@@ -44,7 +52,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeProvider: 'local',
     nodeHeartbeatTimeoutSeconds: Number(env.BATCHPLANE_NODE_HEARTBEAT_TIMEOUT ?? 30),
     nodeBootTimeoutSeconds: Number(env.BATCHPLANE_NODE_BOOT_TIMEOUT ?? 120),
+    autoscaleMinIntervalSeconds: positive(env, 'BATCHPLANE_AUTOSCALE_MIN_INTERVAL', 300),
+    metricsIntervalSeconds: positive(env, 'BATCHPLANE_METRICS_INTERVAL', 30),
+    quotaCores: positive(env, 'BATCHPLANE_QUOTA_CORES', 20),
+    quotaPools: positive(env, 'BATCHPLANE_QUOTA_POOLS', 20),
+    quotaActiveJobs: positive(env, 'BATCHPLANE_QUOTA_ACTIVE_JOBS', 20),
     serviceLogs: (env.BATCHPLANE_SERVICE_LOGS ?? 'off').toLowerCase() === 'on',
     eventHubsConnectionString: env.BATCHPLANE_EVENTHUBS_CONNECTION_STRING,
   };
+}
+
+/** A whole number ≥ 1 from the environment, or the default. */
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1 (got '${raw}')`);
+  return n;
 }

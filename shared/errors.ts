@@ -52,6 +52,7 @@ export type BatchErrorCode =
   | 'InvalidAutoScalingSettings'
   | 'AutoScalingFormulaSyntaxError'
   | 'AutoScalingFormulaTooLong'
+  | 'TooManyEnableAutoScaleRequests'
   | 'OperationNotSupported'
   | 'ServerBusy'
   | 'InternalError';
@@ -105,6 +106,7 @@ const STATUS: Record<BatchErrorCode, number> = {
   InvalidAutoScalingSettings: 400,
   AutoScalingFormulaSyntaxError: 400,
   AutoScalingFormulaTooLong: 400,
+  TooManyEnableAutoScaleRequests: 503,
   OperationNotSupported: 400,
   ServerBusy: 503,
   InternalError: 500,

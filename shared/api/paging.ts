@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { BatchError } from '../errors';
 import type { ApiRequest } from './wire';
 
@@ -27,14 +28,21 @@ export function maxResultsOf(req: ApiRequest): number {
   return n;
 }
 
+const skipToken = z.object({
+  filter: z.string().optional(),
+  select: z.string().optional(),
+  expand: z.string().optional(),
+  maxResults: z.number().int().min(1).max(1000),
+  continuation: z.string().optional(),
+  extra: z.record(z.string(), z.string()).optional(),
+});
+
 /** Reads the list query, from $skiptoken when following a next link. */
 export function listQueryOf(req: ApiRequest, extraNames: string[] = []): ListQuery {
   const token = req.query.get('$skiptoken');
   if (token) {
     try {
-      const q = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ListQuery;
-      if (typeof q.maxResults !== 'number') throw new Error('bad token');
-      return q;
+      return skipToken.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
     } catch {
       throw new BatchError('InvalidQueryParameterValue', 'Value for one of the query parameters specified in the request URI is invalid.', [{ key: 'QueryParameterName', value: '$skiptoken' }]);
     }

@@ -58,7 +58,7 @@ const MAX_SKEW_MS = 15 * 60 * 1000;
  */
 export function authenticate(req: SignableRequest, accounts: readonly Account[], now: Date): Account {
   const auth = req.headers['authorization'];
-  if (!auth) throw new BatchError('AuthenticationFailed', 'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.', [{ key: 'AuthenticationErrorDetail', value: 'The Authorization header is missing.' }], 401);
+  if (!auth) throw new BatchError('AuthenticationFailed', 'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.', [{ key: 'AuthenticationErrorDetail', value: 'The Authorization header is missing.' }]);
   const m = /^SharedKey ([^:\s]+):([A-Za-z0-9+/=]+)$/.exec(auth.trim());
   if (!m) throw new BatchError('InvalidAuthenticationInfo', 'Authentication information is not given in the correct format. Check the value of Authorization header.');
   const [, name, sig] = m as unknown as [string, string, string];

@@ -42,7 +42,11 @@ export function duration(minSeconds = 0, maxSeconds = Number.MAX_SAFE_INTEGER) {
   }, 'The value is not a valid ISO 8601 duration in the allowed range.');
 }
 
+/** ISO 8601 duration shape (P[nY][nM][nW][nD][T[nH][nM][n[.n]S]]), checked before the library parses it. */
+const ISO_DURATION = /^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/;
+
 export function durationSeconds(s: string): number | undefined {
+  if (!ISO_DURATION.test(s)) return undefined;
   try {
     const secs = toSeconds(parseIsoDuration(s));
     return Number.isFinite(secs) ? secs : undefined;

@@ -2,6 +2,8 @@
  * The records batchplane keeps, in Azure Batch's own vocabulary (REST property names), so that
  * mapping to the wire is thin. Pure types: no I/O here.
  */
+import type { NodeUsage } from '../nodes/protocol';
+
 export type PoolState = 'active' | 'deleting';
 export type AllocationState = 'steady' | 'resizing' | 'stopping';
 export type NodeState =
@@ -14,6 +16,13 @@ export type DeallocationOption = 'requeue' | 'terminate' | 'taskcompletion' | 'r
 export interface NameValue {
   name: string;
   value: string;
+}
+
+/** The result of the most recent autoscale evaluation (REST AutoScaleRun). */
+export interface AutoScaleRun {
+  timestamp: string;
+  results?: string;
+  error?: { code: string; message: string; values?: NameValue[] };
 }
 
 export interface ResizeError {
@@ -61,6 +70,10 @@ export interface PoolRecord extends PoolSpec {
   resizeGeneration: number;
   /** Where a resize was asked to stop (stopresize). */
   nodeDeallocationOption?: DeallocationOption;
+  /** Autoscale: the last evaluation, when the next one is due, and the last enableautoscale (30 s rate limit). */
+  autoScaleRun?: AutoScaleRun;
+  nextAutoScaleEvaluation?: string;
+  autoScaleEnabledAt?: string;
 }
 
 export interface NodeRecord {
@@ -85,6 +98,8 @@ export interface NodeRecord {
   provider: Record<string, string | number>;
   nodeAgentVersion?: string;
   errors?: { code: string; message: string; errorDetails?: NameValue[] }[];
+  /** The latest resource usage the agent reported (as of lastSeen), for autoscale metrics. */
+  usage?: NodeUsage;
   /** Commands waiting for the node's agent (delivered with its next exchange). */
   commands?: { kind: 'terminateTask'; jobId: string; taskId: string }[];
 }

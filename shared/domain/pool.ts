@@ -1,5 +1,5 @@
 import { BatchError } from '../errors';
-import type { PoolRecord, PoolSpec } from './model';
+import type { DeallocationOption, PoolRecord, PoolSpec } from './model';
 import { findVmSize } from './vmsizes';
 
 /** Pure pool rules: creation from a validated spec and the resize transitions. */
@@ -46,6 +46,33 @@ export function startResize(p: PoolRecord, target: { dedicated: number; lowPrior
     allocationState: 'resizing',
     allocationStateTransitionTime: t,
     lastModified: t,
+    resizeErrors: undefined,
+    resizeGeneration: p.resizeGeneration + 1,
+  };
+}
+
+/**
+ * An autoscale evaluation's targets start a resize the same way a manual resize does (new
+ * resizeGeneration → the caller sends the PoolCommand), but on an autoscale pool and also while a
+ * resize is in flight (a later evaluation may change the target "before the pool has reached the
+ * initial target"). Unchanged targets start nothing, unless a steady pool is short of them (e.g.
+ * the core quota was reached): then the allocation is tried again. Returns `p` itself when there
+ * is nothing to write.
+ */
+export function autoScaleResize(p: PoolRecord, t: { dedicated: number; lowPriority: number; deallocation: DeallocationOption }, now: Date): PoolRecord {
+  if (p.state !== 'active' || !p.enableAutoScale || p.allocationState === 'stopping') return p;
+  const same = p.targetDedicatedNodes === t.dedicated && p.targetLowPriorityNodes === t.lowPriority;
+  const reached = p.allocationState === 'resizing' || p.currentDedicatedNodes + p.currentLowPriorityNodes === t.dedicated + t.lowPriority;
+  if (same && reached) return p.nodeDeallocationOption === t.deallocation ? p : { ...p, nodeDeallocationOption: t.deallocation };
+  const at = now.toISOString();
+  return {
+    ...p,
+    targetDedicatedNodes: t.dedicated,
+    targetLowPriorityNodes: t.lowPriority,
+    nodeDeallocationOption: t.deallocation,
+    allocationState: 'resizing',
+    allocationStateTransitionTime: p.allocationState === 'resizing' ? p.allocationStateTransitionTime : at,
+    lastModified: at,
     resizeErrors: undefined,
     resizeGeneration: p.resizeGeneration + 1,
   };

@@ -1,6 +1,8 @@
 import { BatchError } from '../errors';
 import type { PoolAddBody, PoolResizeBody } from '../api/schemas';
 import { checkTaskSlots, markDeleting, newPool, startResize, stopResize } from '../domain/pool';
+import { autoScaleSpec, withInitialAutoScale } from '../domain/autoscaling';
+import { ensurePoolQuota } from './quotas';
 import { isKnownNodeAgentSku } from '../domain/images';
 import { findVmSize } from '../domain/vmsizes';
 import type { PoolRecord, PoolSpec } from '../domain/model';
@@ -36,16 +38,16 @@ function unsupported(name: string, reason: string): BatchError {
 }
 
 /** Turns a validated add body into a pool spec, applying Azure's cross-property rules. */
-export function poolSpecOf(b: PoolAddBody): PoolSpec {
+export function poolSpecOf(b: PoolAddBody, autoscaleMinIntervalSeconds = 300): PoolSpec {
   if (!findVmSize(b.vmSize)) throw invalid('vmSize', b.vmSize, 'The specified VM size is not supported.');
   if (b.cloudServiceConfiguration) throw unsupported('cloudServiceConfiguration', 'Cloud service pools are retired; use virtualMachineConfiguration.');
   if (!b.virtualMachineConfiguration) throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'virtualMachineConfiguration' }]);
   if (!isKnownNodeAgentSku(b.virtualMachineConfiguration.nodeAgentSKUId)) throw invalid('virtualMachineConfiguration.nodeAgentSKUId', b.virtualMachineConfiguration.nodeAgentSKUId, 'The node agent SKU is not supported (see GET /supportedimages).');
+  let autoScale: ReturnType<typeof autoScaleSpec> | undefined;
   if (b.enableAutoScale) {
     if (b.targetDedicatedNodes !== undefined || b.targetLowPriorityNodes !== undefined) throw invalid('targetDedicatedNodes', String(b.targetDedicatedNodes ?? b.targetLowPriorityNodes), 'targetDedicatedNodes and targetLowPriorityNodes must not be specified when enableAutoScale is true.');
-    throw new BatchError('UnsupportedProperty', 'Autoscale pools are not available yet in batchplane.', [{ key: 'PropertyName', value: 'enableAutoScale' }]);
-  }
-  if (b.targetDedicatedNodes === undefined && b.targetLowPriorityNodes === undefined) throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'targetDedicatedNodes' }]);
+    autoScale = autoScaleSpec(b, autoscaleMinIntervalSeconds);
+  } else if (b.targetDedicatedNodes === undefined && b.targetLowPriorityNodes === undefined) throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'targetDedicatedNodes' }]);
   if (b.startTask) throw new BatchError('UnsupportedProperty', 'Pool start tasks are not available yet in batchplane.', [{ key: 'PropertyName', value: 'startTask' }]);
   const slots = b.taskSlotsPerNode ?? b.maxTasksPerNode ?? 1;
   checkTaskSlots(b.vmSize, slots);
@@ -57,7 +59,8 @@ export function poolSpecOf(b: PoolAddBody): PoolSpec {
     resizeTimeout: b.resizeTimeout ?? 'PT15M',
     targetDedicatedNodes: b.targetDedicatedNodes ?? 0,
     targetLowPriorityNodes: b.targetLowPriorityNodes ?? 0,
-    enableAutoScale: false,
+    enableAutoScale: autoScale !== undefined,
+    ...autoScale,
     enableInterNodeCommunication: b.enableInterNodeCommunication ?? false,
     taskSlotsPerNode: slots,
     taskSchedulingPolicy: { nodeFillType: b.taskSchedulingPolicy?.nodeFillType ?? 'spread' },
@@ -72,7 +75,9 @@ export function poolSpecOf(b: PoolAddBody): PoolSpec {
 
 /** pool add: write the pool (resizing), then enqueue the resize that allocates its nodes. */
 export async function addPool(rt: Runtime, body: PoolAddBody): Promise<Stored<PoolRecord>> {
-  const pool = newPool(poolSpecOf(body), rt.clock());
+  const spec = poolSpecOf(body, rt.config.autoscaleMinIntervalSeconds);
+  await ensurePoolQuota(rt);
+  const pool = withInitialAutoScale(newPool(spec, rt.clock()), rt.clock(), () => parseInt(rt.ids.hex(6), 16) / 2 ** 48);
   let etag: string;
   try {
     etag = await rt.pools.insertWith(pool, poolEvents(rt, [['PoolCreateEvent', poolCreateBody(pool)], ['PoolResizeStartEvent', poolResizeStartBody(pool)]]));

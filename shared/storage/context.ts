@@ -33,7 +33,7 @@ export class StorageContext {
           retryOptions: { maxRetries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 1000 },
         }),
       );
-    this.tables = { pools: make('pools'), nodes: make('nodes'), jobs: make('jobs'), tasks: make('tasks') };
+    this.tables = { pools: make('pools'), nodes: make('nodes'), jobs: make('jobs'), tasks: make('tasks'), metrics: make('metrics') };
     this.queueService = QueueServiceClient.fromConnectionString(options.connectionString, {
       retryOptions: { maxTries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 1000 },
     });

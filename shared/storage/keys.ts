@@ -8,9 +8,10 @@
  *   tasks  PK jobId       RK taskId                     one row per task, plus special rows:
  *                         RK '!c!<shard>'               task-count counters (summed on read)
  *                         RK '!q!<time><seq>'           pending chunks: FIFO runnable tasks with their specs
+ *   metrics PK poolId    RK sampleKey(time)            one autoscale metric sample per pool and period, newest first
  * Batch ids are [A-Za-z0-9_-]; special rows start with '!' (sorts before any id) and end before '!~'.
  */
-export const TABLES = ['pools', 'nodes', 'jobs', 'tasks'] as const;
+export const TABLES = ['pools', 'nodes', 'jobs', 'tasks', 'metrics'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export const POOL_PK = 'pool';
@@ -39,6 +40,15 @@ export function shardOf(key: string): number {
 /** FIFO key of a pending chunk: time first, then a per-process sequence, then a random tail. */
 export function chunkKey(nowMs: number, seq: number, rand: string): string {
   return `${CHUNK_PREFIX}${String(nowMs).padStart(15, '0')}${String(seq % 1_000_000).padStart(6, '0')}${rand}`;
+}
+
+/** Inverted, fixed-width time so that a partition lists its newest sample first. */
+export function sampleKey(timeMs: number): string {
+  return String(9_999_999_999_999 - Math.floor(timeMs)).padStart(13, '0');
+}
+
+export function sampleTimeOf(rowKey: string): number {
+  return 9_999_999_999_999 - Number(rowKey);
 }
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -84,7 +84,11 @@ export class EntityTable {
     const etags = new Map<string, string>();
     if (actions.length === 0) return etags;
     const res = await decorate(this.client.submitTransaction(actions));
-    for (const s of res.subResponses) if (s.etag && s.rowKey) etags.set(s.rowKey, s.etag);
+    // Sub-responses come in action order; only creates carry a rowKey, so map by index.
+    res.subResponses.forEach((s, i) => {
+      const rowKey = s.rowKey ?? (actions[i]?.[1] as { rowKey?: string } | undefined)?.rowKey;
+      if (s.etag && rowKey) etags.set(rowKey, s.etag);
+    });
     return etags;
   }
 }
