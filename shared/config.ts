@@ -31,6 +31,9 @@ export interface Config {
   serviceLogs: boolean;
   /** Event Hubs connection string (with EntityPath) the publisher sends service-log events to. */
   eventHubsConnectionString?: string;
+  /** Subscription and resource group named in service-log resource ids (`/SUBSCRIPTIONS/<sub>/RESOURCEGROUPS/<rg>/…`). */
+  subscriptionId: string;
+  resourceGroup: string;
 }
 
 /** The local development account key (like Azurite's well-known key: not a secret). */
@@ -59,6 +62,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotaActiveJobs: positive(env, 'BATCHPLANE_QUOTA_ACTIVE_JOBS', 20),
     serviceLogs: (env.BATCHPLANE_SERVICE_LOGS ?? 'off').toLowerCase() === 'on',
     eventHubsConnectionString: env.BATCHPLANE_EVENTHUBS_CONNECTION_STRING,
+    subscriptionId: env.BATCHPLANE_SUBSCRIPTION_ID ?? '00000000-0000-0000-0000-000000000000',
+    resourceGroup: env.BATCHPLANE_RESOURCE_GROUP ?? 'batchplane-local',
   };
 }
 

@@ -26,6 +26,7 @@ export function poolJson(origin: string, p: PoolRecord, tableEtag: string): Reco
     enableAutoScale: p.enableAutoScale,
     autoScaleFormula: p.autoScaleFormula,
     autoScaleEvaluationInterval: p.autoScaleEvaluationInterval,
+    autoScaleRun: p.enableAutoScale ? p.autoScaleRun : undefined,
     enableInterNodeCommunication: p.enableInterNodeCommunication,
     networkConfiguration: p.networkConfiguration,
     startTask: p.startTask,

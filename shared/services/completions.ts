@@ -63,17 +63,19 @@ async function applyGroup(rt: Runtime, poolId: string, nodeId: string, jobId: st
     let etag = tok.e;
     const canRetry = c.result === 'failure' && (tok.m === -1 || tok.r < tok.m);
     let spec: PendingEntry['spec'] | undefined;
+    let created: string | undefined;
     if (verify || canRetry) {
       const cur = await rt.tasks.get(jobId, c.taskId);
       if (!cur || cur.value.state !== 'running' || cur.value.claim !== tok.c) continue;
       etag = cur.etag;
+      created = cur.value.creationTime;
       const { jobId: _j, state: _s, stateTransitionTime: _st, previousState: _p, previousStateTransitionTime: _pt, creationTime: _c, lastModified: _l, executionInfo: _e, nodeInfo: _n, claim: _cl, stats: _stats, ...rest } = cur.value;
       spec = rest;
     }
     actions.push(mergeTaskAction(jobId, c.taskId, completionColumns(c, tok, t, canRetry), etag));
     events.push(...endEvents(jobId, poolId, nodeId, c, tok, t));
     if (canRetry && spec) {
-      retries.push({ spec, retryCount: tok.r + 1, activeSince: t });
+      retries.push({ spec, retryCount: tok.r + 1, activeSince: t, creationTime: created });
       deltas.push(moveDelta('running', 'active', 1, tok.s));
     } else {
       deltas.push(moveDelta('running', c.result === 'success' ? 'succeeded' : 'failed', 1, tok.s));

@@ -73,6 +73,7 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
       runningTaskSlotsCount: req.running.length + tasks.reduce((n, t) => n + t.requiredSlots, 0),
       totalTasksRun: node.value.totalTasksRun + applied.finished,
       totalTasksSucceeded: node.value.totalTasksSucceeded + applied.succeeded,
+      ...(req.usage ? { usage: req.usage } : {}),
     });
   } else if (applied.finished > 0) {
     pendingStats(rt, poolId, nodeId, applied.finished, applied.succeeded);

@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime';
 import { StorageError } from '../storage/errors';
 import type { Stored } from '../storage/table';
 import { withEtagRetry } from './retry';
+import { ensureActiveJobQuota } from './quotas';
 import { poolWorkKey } from './signals';
 
 export function newJob(b: JobAddBody, now: Date): JobRecord {
@@ -40,6 +41,7 @@ export function newJob(b: JobAddBody, now: Date): JobRecord {
 
 export async function addJob(rt: Runtime, b: JobAddBody): Promise<Stored<JobRecord>> {
   const job = newJob(b, rt.clock());
+  await ensureActiveJobQuota(rt);
   try {
     const etag = await rt.jobs.insert(job);
     invalidateJobsOnPool(rt, job.poolInfo.poolId!);

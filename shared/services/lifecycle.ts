@@ -8,6 +8,8 @@ import { withEtagRetry } from './retry';
 import { poolEvents } from './pools';
 import { poolDeleteCompleteBody, poolResizeCompleteBody } from '../events/bodies';
 import { nodeKey } from './signals';
+import { releaseLeavingNodes, shrinkPool } from './deallocation';
+import { grantNodes } from './quotas';
 
 /**
  * Drives a pool's allocation until it is steady (queue-triggered by pool-commands).
@@ -35,16 +37,19 @@ export async function handlePoolCommand(rt: Runtime, cmd: PoolCommand): Promise<
   await Promise.all(nodes.filter((n) => n.value.state === 'creating' && !n.value.provider.pid).map((n) => launchNode(rt, pool.value, n)));
   // 4. Converge on the target unless asked to stop.
   let current = nodes.length;
-  if (pool.value.allocationState === 'resizing') {
-    const target = pool.value.targetDedicatedNodes + pool.value.targetLowPriorityNodes;
+  const resizing = pool.value.allocationState === 'resizing';
+  const target = pool.value.targetDedicatedNodes + pool.value.targetLowPriorityNodes;
+  await releaseLeavingNodes(rt, nodes, resizing ? current - target : 0);
+  if (resizing) {
     if (current < target) {
-      const fresh = Array.from({ length: target - current }, () => newNodeRecord(rt, pool.value));
+      const granted = await grantNodes(rt, pool.value, target - current);
+      const fresh = Array.from({ length: granted }, () => newNodeRecord(rt, pool.value));
       await Promise.all(fresh.map(async (n) => launchNode(rt, pool.value, { value: n, etag: await rt.nodes.insert(n) })));
-      current = target;
+      current += granted;
     } else if (current > target) {
-      const victims = pickNodesToRemove(nodes.map((n) => n.value), current - target);
-      await Promise.all(nodes.filter((n) => victims.has(n.value.id)).map((n) => removeNode(rt, pool.value, n)));
-      current = target;
+      current = await shrinkPool(rt, pool.value, nodes, current - target, cmd, { removeNode, pickNodesToRemove });
+      // Nodes still finishing their tasks (taskcompletion): the pool stays resizing; the command comes back.
+      if (current > target) return;
     }
   }
   // 5. Record the pool as steady at the size reached.

@@ -36,7 +36,7 @@ export async function requeueNodeTasks(rt: Runtime, poolId: string, nodeId: stri
             ...(reason === 'lost' ? { lastRetryTime: t } : { lastRequeueTime: t }), claim: '',
           }, etag));
           const { jobId: _j, state: _s, stateTransitionTime: _st, previousState: _p, previousStateTransitionTime: _pt, creationTime: _c, lastModified: _l, executionInfo: _e, nodeInfo: _n, claim: _cl, stats: _stats, ...spec } = task;
-          entries.push({ spec, retryCount, activeSince: t });
+          entries.push({ spec, retryCount, activeSince: t, creationTime: task.creationTime, requeueCount: task.executionInfo.requeueCount + (reason === 'requeue' ? 1 : 0) });
           deltas.push(moveDelta('running', 'active', 1, task.requiredSlots));
         } else {
           const failureInfo: TaskFailureInfo = { category: 'servererror', code: 'NodeUnusable', message: 'The compute node running the task became unusable and the task has no retries left.' };
@@ -54,4 +54,30 @@ export async function requeueNodeTasks(rt: Runtime, poolId: string, nodeId: stri
   }
   if (moved) rt.signals.notify(poolWorkKey(poolId));
   return moved;
+}
+
+/**
+ * $NodeDeallocationOption terminate: every task still running on a node that leaves the pool
+ * completes as failed (failureInfo TaskEnded, no exit code) and never runs again — "Terminates
+ * tasks immediately and removes them from the job queue". The node's agent is removed right after
+ * (its report of the killed process no longer matches the claim and is ignored).
+ */
+export async function terminateNodeTasks(rt: Runtime, poolId: string, nodeId: string): Promise<number> {
+  const failureInfo: TaskFailureInfo = { category: 'usererror', code: 'TaskEnded', message: 'The task was terminated because its compute node was removed from the pool (node deallocation option terminate).' };
+  let ended = 0;
+  for (const job of await rt.jobs.onPool(poolId)) {
+    const tasks = await rt.tasks.find(job.value.id, `nodeId eq ${odataString(nodeId)} and state eq 'running'`);
+    for (let i = 0; i < tasks.length; i += 48) {
+      const t = rt.clock().toISOString();
+      const group = tasks.slice(i, i + 48);
+      const actions: TransactionAction[] = group.map(({ value: task, etag }) => mergeTaskAction(job.value.id, task.id, {
+        state: 'completed', stateTransitionTime: t, previousState: 'running', previousStateTransitionTime: task.stateTransitionTime, lastModified: t,
+        endTime: t, result: 'failure', failureInfo: JSON.stringify(failureInfo), claim: '',
+      }, etag));
+      const deltas = group.map(({ value: task }) => moveDelta('running', 'failed', 1, task.requiredSlots));
+      await commitWithCounter(rt, job.value.id, shardOf(`node:${nodeId}`), sumDeltas(...deltas), actions);
+      ended += group.length;
+    }
+  }
+  return ended;
 }

@@ -87,7 +87,7 @@ export async function addTasks(rt: Runtime, jobId: string, bodies: TaskAddBody[]
       const now = rt.clock();
       const t = now.toISOString();
       const run: TaskRun = { state: 'active', stateTransitionTime: t, creationTime: t, lastModified: t, retryCount: 0, requeueCount: 0 };
-      const entries: PendingEntry[] = group.map((spec) => ({ spec, retryCount: 0, activeSince: t }));
+      const entries: PendingEntry[] = group.map((spec) => ({ spec, retryCount: 0, activeSince: t, creationTime: t }));
       const actions: TransactionAction[] = [...group.map((s) => createTaskAction(jobId, s, run)), createChunkAction(jobId, chunkKey(now.getTime(), chunkSeq++, rt.ids.hex(3)), entries)];
       const slots = group.reduce((n, s) => n + s.requiredSlots, 0);
       try {

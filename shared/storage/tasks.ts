@@ -40,6 +40,15 @@ export interface PendingEntry {
   spec: TaskSpec;
   retryCount: number;
   activeSince: string;
+  /** When the task was added (absent in chunks written before it was recorded: activeSince). */
+  creationTime?: string;
+  requeueCount?: number;
+}
+
+/** A pending (active) task as listed from the queue, with the chunk that holds it. */
+export interface PendingListing {
+  entries: { entry: PendingEntry; chunkEtag: string }[];
+  continuation?: string;
 }
 
 export interface Chunk {
@@ -176,6 +185,32 @@ export class TaskRepository {
   async chunks(jobId: string, max: number): Promise<Chunk[]> {
     const p = await this.table.page(`PartitionKey eq ${odataString(jobId)} and RowKey ge '${CHUNK_PREFIX}' and RowKey lt '!q~'`, max);
     return p.items.map(({ row, etag }) => ({ rowKey: row.rowKey, etag, entries: unpackDoc<PendingEntry[]>(row), next: Number(row.next ?? 0) }));
+  }
+
+  /**
+   * The job's active tasks, in queue order, read from the pending chunks — the queue IS the index
+   * of active tasks, so a page costs a few chunk rows however many tasks the job holds.
+   * Continuation: `<chunk row key>|<entry index>`.
+   */
+  async pending(jobId: string, top: number, continuation?: string): Promise<PendingListing> {
+    const [fromChunk, fromIndexText] = (continuation ?? '').split('|');
+    const fromIndex = Number(fromIndexText ?? 0) || 0;
+    const lower = fromChunk ? `RowKey ge ${odataString(fromChunk)}` : `RowKey ge '${CHUNK_PREFIX}'`;
+    const out: PendingListing['entries'] = [];
+    let storageCont: string | undefined;
+    do {
+      const page = await this.table.page(`PartitionKey eq ${odataString(jobId)} and ${lower} and RowKey lt '!q~'`, 16, storageCont);
+      for (const { row, etag } of page.items) {
+        const entries = unpackDoc<PendingEntry[]>(row);
+        let i = Math.max(Number(row.next ?? 0), row.rowKey === fromChunk ? fromIndex : 0);
+        for (; i < entries.length; i++) {
+          if (out.length === top) return { entries: out, continuation: `${row.rowKey}|${i}` };
+          out.push({ entry: entries[i]!, chunkEtag: etag });
+        }
+      }
+      storageCont = page.continuation;
+    } while (storageCont);
+    return { entries: out };
   }
 
   /** Runs an entity-group transaction in the job's partition; returns the etags by row key. */

@@ -176,6 +176,19 @@ describe('pools, nodes, jobs and tasks', () => {
     expect([q1.state, q1.executionInfo?.failureInfo?.code]).toEqual(['completed', 'TaskEnded']);
     expect((await s.client.job.getTaskCounts('queued-job')).taskCounts).toMatchObject({ active: 1, running: 0, completed: 1, failed: 1 });
     expect((await s.client.task.list('queued-job', { taskListOptions: { filter: "state eq 'active'" } })).map((t) => t.id)).toEqual(['q3']);
+    // Active tasks are listed from the job's queue: pages follow queue order and nextLink.
+    for (let b = 0; b < 3; b++) await s.client.task.addCollection('queued-job', Array.from({ length: 100 }, (_, i) => ({ id: `b${b}-${String(i).padStart(3, '0')}`, commandLine: '/bin/true' })));
+    const ids: string[] = [];
+    let page = await s.client.task.list('queued-job', { taskListOptions: { filter: "state eq 'active'", maxResults: 120, select: 'id,state,creationTime' } });
+    expect(page).toHaveLength(120);
+    ids.push(...page.map((t) => t.id!));
+    while (page.odatanextLink) {
+      page = await s.client.task.listNext(page.odatanextLink);
+      ids.push(...page.map((t) => t.id!));
+    }
+    expect(ids).toHaveLength(301);
+    expect(new Set(ids).size).toBe(301);
+    expect(ids[0]).toBe('q3');
     await s.client.job.deleteMethod('queued-job');
     await s.client.pool.deleteMethod('empty-pool');
   });

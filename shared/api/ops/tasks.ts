@@ -10,7 +10,9 @@ import { taskJson } from '../mappers';
 import { taskAdd, taskCollection, type TaskAddBody } from '../schemas';
 import { validate } from '../validate';
 import { emptyResponse, jsonBody, jsonResponse, metadataUrl, resourceHeaders, type ApiRequest, type ApiResponse } from '../wire';
-import { notAvailable, param } from './common';
+import { listBody, notAvailable, param } from './common';
+import { listQueryOf, nextLink, type ListQuery } from '../paging';
+import { applySelect, matches, parseFilterParam, parseSelect, SCHEMAS, SELECTABLE, type FilterExpr } from '../odata';
 import { listPage, selectOne } from './list';
 
 const MAX_COLLECTION_BYTES = 1024 * 1024;
@@ -55,6 +57,9 @@ export async function getTaskOp(req: ApiRequest, rt: Runtime): Promise<ApiRespon
 export async function listTasksOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
   const jobId = param(req, 'jobId');
   if (!(await rt.jobs.get(jobId))) throw new BatchError('JobNotFound', 'The specified job does not exist.');
+  const q = listQueryOf(req);
+  const expr = parseFilterParam(q.filter, SCHEMAS.tasks);
+  if (expr && requiresActive(expr)) return listActiveTasks(req, rt, jobId, q, expr);
   return listPage(req, rt, {
     schema: 'tasks',
     columns: { state: { column: 'state' }, 'executionInfo/exitCode': { column: 'exitCode', encode: (v) => v } },
@@ -81,4 +86,25 @@ export async function taskActionOp(req: ApiRequest, rt: Runtime): Promise<ApiRes
   if (action === 'reactivate') throw notAvailable(`Task ${action}`);
   if (action === 'subtasksinfo') throw notAvailable('Multi-instance subtasks');
   throw new BatchError('InvalidUri', 'The requested URI does not represent any resource on the server.');
+}
+
+/** True when every task the filter accepts is active (`state eq 'active'`, alone or AND-ed). */
+function requiresActive(e: FilterExpr): boolean {
+  if (e.kind === 'compare') return e.path === 'state' && e.op === 'eq' && String(e.value.value).toLowerCase() === 'active';
+  if (e.kind === 'and') return requiresActive(e.left) || requiresActive(e.right);
+  return false;
+}
+
+/** Active tasks come from the job's queue (pending chunks), not from a scan of the partition. */
+async function listActiveTasks(req: ApiRequest, rt: Runtime, jobId: string, q: ListQuery, expr: FilterExpr): Promise<ApiResponse> {
+  const select = parseSelect(q.select, SELECTABLE.tasks);
+  const page = await rt.tasks.pending(jobId, q.maxResults, q.continuation);
+  const value = page.entries
+    .map(({ entry, chunkEtag }) => taskJson(req.origin, {
+      ...entry.spec, jobId, state: 'active', stateTransitionTime: entry.activeSince, creationTime: entry.creationTime ?? entry.activeSince, lastModified: entry.activeSince,
+      executionInfo: { retryCount: entry.retryCount, requeueCount: entry.requeueCount ?? 0 },
+    }, chunkEtag))
+    .filter((t) => matches(expr, t))
+    .map((t) => applySelect(t, select));
+  return jsonResponse(req, 200, listBody(metadataUrl(req, 'tasks'), value, nextLink(req, q, page.continuation)));
 }
