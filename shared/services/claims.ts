@@ -3,7 +3,7 @@ import type { JobRecord } from '../domain/model';
 import type { TaskAssignment } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
 import { shardOf } from '../storage/keys';
-import { advanceChunkAction, dropChunkAction, isConflictOrStale, isExhausted, mergeTaskAction, type PendingEntry } from '../storage/tasks';
+import { advanceChunkAction, dropChunkAction, isConflictOrStale, isExhausted, mergeTaskAction, type Chunk, type PendingEntry } from '../storage/tasks';
 import { durationSeconds } from '../api/validate';
 import { activeJobsOnPool } from './jobs';
 import { commitWithCounter, moveDelta } from './taskflow';
@@ -57,12 +57,13 @@ export async function claimTasks(rt: Runtime, req: ClaimRequest): Promise<TaskAs
     if (free <= 0) break;
     for (let attempt = 0; attempt < 5 && free > 0; attempt++) {
       try {
-        const got = await claimFromJob(rt, job, req, free);
+        const got = await serialized(`claim:${job.id}`, () => claimFromJob(rt, job, req, free));
         if (!got) break;
         out.push(...got.assignments);
         free -= got.slots;
         if (!got.more) break;
       } catch (err) {
+        rt.cache.delete(chunkCacheKey(job.id));
         if (!isConflictOrStale(err)) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
       }
@@ -71,9 +72,55 @@ export async function claimTasks(rt: Runtime, req: ClaimRequest): Promise<TaskAs
   return out;
 }
 
+const chunkCacheKey = (jobId: string): string => `chunks:${jobId}`;
+
+/** Claims of one job run one at a time in this process, so they never race each other on the head chunk. */
+const locks = new Map<string, Promise<unknown>>();
+async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  locks.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(key) === tail) locks.delete(key);
+  }
+}
+
+/**
+ * The head of a job's queue as this process last saw it (chunks with their ETags). Claims made
+ * here keep it current from the transaction's response, so a busy job's queue is read once per
+ * ~98 tasks, not once per claim; a stale entry (another instance, a terminate) fails the claim's
+ * ETag check and is re-read.
+ */
+async function headChunks(rt: Runtime, jobId: string): Promise<Chunk[]> {
+  const hit = rt.cache.get(chunkCacheKey(jobId));
+  const cached = hit?.value as Chunk[] | undefined;
+  if (cached && cached.some((c) => !isExhausted(c))) return cached;
+  const chunks = await rt.tasks.chunks(jobId, 8);
+  if (chunks.length) rt.cache.set(chunkCacheKey(jobId), { until: Number.MAX_SAFE_INTEGER, value: chunks });
+  return chunks;
+}
+
+function rememberChunks(rt: Runtime, jobId: string, chunks: Chunk[], advanced: Map<string, number>, dropped: Set<string>, etags: Map<string, string>): void {
+  const next = chunks
+    .filter((c) => !dropped.has(c.rowKey))
+    .map((c) => (advanced.has(c.rowKey) ? { ...c, next: advanced.get(c.rowKey)!, etag: etags.get(c.rowKey) ?? c.etag } : c));
+  if (next.some((c) => !isExhausted(c) && (!advanced.has(c.rowKey) || etags.has(c.rowKey)))) rt.cache.set(chunkCacheKey(jobId), { until: Number.MAX_SAFE_INTEGER, value: next });
+  else rt.cache.delete(chunkCacheKey(jobId));
+}
+
+/** Forget the cached head of a job's queue (its chunks were rewritten elsewhere in this process). */
+export function forgetChunks(rt: Runtime, jobId: string): void {
+  rt.cache.delete(chunkCacheKey(jobId));
+}
+
 async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free: number): Promise<{ assignments: TaskAssignment[]; slots: number; more: boolean } | undefined> {
-  const chunks = await rt.tasks.chunks(job.id, 8);
+  const chunks = await headChunks(rt, job.id);
   if (chunks.length === 0) return undefined;
+  const advanced = new Map<string, number>();
+  const dropped = new Set<string>();
   const now = rt.clock().toISOString();
   const actions: TransactionAction[] = [];
   const taken: PendingEntry[] = [];
@@ -81,7 +128,10 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
   let more = false;
   for (const chunk of chunks) {
     if (isExhausted(chunk)) {
-      if (actions.length < 90) actions.push(dropChunkAction(job.id, chunk));
+      if (actions.length < 90) {
+        actions.push(dropChunkAction(job.id, chunk));
+        dropped.add(chunk.rowKey);
+      }
       continue;
     }
     let next = chunk.next;
@@ -92,14 +142,17 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
       slots += e.spec.requiredSlots;
       next++;
     }
-    if (next > chunk.next) actions.push(advanceChunkAction(job.id, chunk, next));
+    if (next > chunk.next) {
+      actions.push(advanceChunkAction(job.id, chunk, next));
+      advanced.set(chunk.rowKey, next);
+    }
     if (next < chunk.entries.length) {
       more = true;
       break;
     }
   }
   if (taken.length === 0) {
-    if (actions.length) await rt.tasks.transact(actions);
+    if (actions.length) rememberChunks(rt, job.id, chunks, advanced, dropped, await rt.tasks.transact(actions));
     return more ? { assignments: [], slots: 0, more: false } : undefined;
   }
   for (const e of taken) {
@@ -111,6 +164,7 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
   const events = taken.map((e) => ({ name: 'TaskStartEvent' as const, time: now, body: taskStartBody(job.id, e.spec, req.poolId, req.nodeId, e.retryCount) }));
   actions.push(...outboxActions(rt.config.serviceLogs, job.id, TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
   const etags = await commitWithCounter(rt, job.id, shardOf(`node:${req.nodeId}`), moveDelta('active', 'running', taken.length, slots), actions);
+  rememberChunks(rt, job.id, chunks, advanced, dropped, etags);
   const env: Record<string, string> = {};
   for (const { name, value } of job.commonEnvironmentSettings) env[name] = value;
   const assignments = taken.map((e): TaskAssignment => {

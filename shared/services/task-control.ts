@@ -6,6 +6,7 @@ import { shardOf } from '../storage/keys';
 import { isExhausted, mergeTaskAction, rewriteChunkAction, type Chunk } from '../storage/tasks';
 import type { Stored } from '../storage/table';
 import { getTask } from './tasks';
+import { forgetChunks } from './claims';
 import { withEtagRetry } from './retry';
 import { nodeKey, poolWorkKey } from './signals';
 import { commitWithCounter, moveDelta } from './taskflow';
@@ -53,6 +54,7 @@ async function unqueue(rt: Runtime, jobId: string, taskId: string): Promise<Tran
     if (isExhausted(c)) continue;
     const idx = c.entries.findIndex((e, i) => i >= c.next && e.spec.id === taskId);
     if (idx < 0) continue;
+    forgetChunks(rt, jobId);
     return [rewriteChunkAction(jobId, c, c.entries.filter((_, i) => i >= c.next && i !== idx))];
   }
   return [];
