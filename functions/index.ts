@@ -7,6 +7,9 @@ import { registerNodeRoutes } from './http/nodes';
 import { registerPoolRoutes } from './http/pools';
 import { registerPoolCommandQueue } from './queues/pool-commands';
 import { registerNodeMonitor } from './timers/node-monitor';
+import { registerOutboxPublisher } from './timers/outbox';
+import { registerMetricSamples } from './timers/metric-samples';
+import { registerAutoscaleTimer } from './timers/autoscale';
 
 /** The single list of every trigger of batchplane. The real host and the local host both call it. */
 export function registerFunctions(app: Registrar, rt: Runtime): void {
@@ -17,4 +20,7 @@ export function registerFunctions(app: Registrar, rt: Runtime): void {
   registerAccountRoutes(app, rt);
   registerPoolCommandQueue(app, rt);
   registerNodeMonitor(app, rt);
+  registerOutboxPublisher(app, rt);
+  registerMetricSamples(app, rt);
+  registerAutoscaleTimer(app, rt);
 }

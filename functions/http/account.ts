@@ -1,6 +1,7 @@
 import type { Registrar } from '../registrar';
 import type { Runtime } from '../../shared/runtime';
 import { notYetOp, poolNodeCountsOp, supportedImagesOp, unknownRouteOp } from '../../shared/api/ops/account';
+import { poolUsageMetricsOp } from '../../shared/api/ops/usage';
 import { ALL_METHODS, batchRoute } from './adapter';
 
 /** Account-level routes, the spec's routes not served yet, and the catch-all. */
@@ -10,9 +11,10 @@ export function registerAccountRoutes(app: Registrar, rt: Runtime): void {
   };
   http('supportedImages', 'supportedimages', batchRoute(rt, { GET: supportedImagesOp }));
   http('nodeCounts', 'nodecounts', batchRoute(rt, { GET: poolNodeCountsOp }));
+  http('poolUsageMetrics', 'poolusagemetrics', batchRoute(rt, { GET: poolUsageMetricsOp }));
   const later = batchRoute(rt, { GET: notYetOp, HEAD: notYetOp, POST: notYetOp, PUT: notYetOp, PATCH: notYetOp, DELETE: notYetOp });
   for (const [name, route] of [
-    ['poolUsageMetrics', 'poolusagemetrics'], ['lifetimePoolStats', 'lifetimepoolstats'], ['lifetimeJobStats', 'lifetimejobstats'],
+    ['lifetimePoolStats', 'lifetimepoolstats'], ['lifetimeJobStats', 'lifetimejobstats'],
     ['applications', 'applications'], ['application', 'applications/{applicationId}'],
     ['jobSchedules', 'jobschedules'], ['jobSchedule', 'jobschedules/{jobScheduleId}'], ['jobScheduleAction', 'jobschedules/{jobScheduleId}/{action}'],
     ['certificates', 'certificates'],

@@ -1,4 +1,5 @@
-import type { JobRecord, NodeRecord, PoolRecord, TaskCounts, TaskRecord } from '../domain/model';
+import type { JobRecord, NodeRecord, PoolRecord, TaskCounts, TaskRecord, TaskStats } from '../domain/model';
+import { taskStatsJson as statsJson } from '../domain/stats';
 import { batchEtag } from './etag';
 
 /** Records → the REST JSON shapes of api-version 2022-10-01.16.0 (absent values are omitted). */
@@ -131,8 +132,14 @@ export function taskJson(origin: string, t: TaskRecord, tableEtag: string): Reco
       nodeUrl: `${origin}/pools/${t.nodeInfo.poolId}/nodes/${t.nodeInfo.nodeId}`,
       taskRootDirectoryUrl: `${origin}/pools/${t.nodeInfo.poolId}/nodes/${t.nodeInfo.nodeId}/files/${t.nodeInfo.taskRootDirectory}`,
     },
-    stats: t.stats && { url: `${origin}/jobs/${t.jobId}/tasks/${t.id}`, startTime: t.executionInfo.startTime, lastUpdateTime: t.lastModified, ...t.stats },
   });
+}
+
+const NO_RUN_STATS: TaskStats = { wallClockTime: 'PT0S', userCPUTime: 'PT0S', kernelCPUTime: 'PT0S', readIOps: 0, writeIOps: 0, readIOGiB: 0, writeIOGiB: 0, waitTime: 'PT0S' };
+
+/** TaskStatistics (`$expand=stats`): the most recent run's figures; zeros before the task ran. */
+export function taskStatsJson(origin: string, t: TaskRecord): Record<string, unknown> {
+  return statsJson(`${origin}/jobs/${t.jobId}/tasks/${t.id}`, t.executionInfo.startTime ?? t.creationTime, t.lastModified, t.stats ?? NO_RUN_STATS);
 }
 
 export function taskCountsJson(c: TaskCounts): Record<string, unknown> {

@@ -127,6 +127,8 @@ export interface JobRecord {
   creationTime: string;
   lastModified: string;
   executionInfo: { startTime: string; endTime?: string; poolId?: string; terminateReason?: string; schedulingError?: Record<string, unknown> };
+  /** Every task row of the job carries the lower-cased id column `idl` (jobs added before it existed do not). */
+  taskIdIndex?: boolean;
 }
 
 export interface ResourceFile {
@@ -220,10 +222,30 @@ export interface TaskCounts {
   completedSlots: number;
   succeededSlots: number;
   failedSlots: number;
+  /**
+   * Job statistics, summed over finished runs (kept in the same counter shards, O(1) to read):
+   * runs that went back for a retry, queue wait (claim − active since), wall clock, user and kernel
+   * CPU in milliseconds; read/write operations and bytes.
+   */
+  retries: number;
+  waitMs: number;
+  wallMs: number;
+  userCpuMs: number;
+  kernelCpuMs: number;
+  readOps: number;
+  writeOps: number;
+  readBytes: number;
+  writeBytes: number;
 }
 
+/** The statistics fields of TaskCounts (stored as Edm.Double: they outgrow Int32). */
+export const STAT_COUNTS = ['retries', 'waitMs', 'wallMs', 'userCpuMs', 'kernelCpuMs', 'readOps', 'writeOps', 'readBytes', 'writeBytes'] as const satisfies readonly (keyof TaskCounts)[];
+
 export function zeroCounts(): TaskCounts {
-  return { active: 0, running: 0, completed: 0, succeeded: 0, failed: 0, activeSlots: 0, runningSlots: 0, completedSlots: 0, succeededSlots: 0, failedSlots: 0 };
+  return {
+    active: 0, running: 0, completed: 0, succeeded: 0, failed: 0, activeSlots: 0, runningSlots: 0, completedSlots: 0, succeededSlots: 0, failedSlots: 0,
+    retries: 0, waitMs: 0, wallMs: 0, userCpuMs: 0, kernelCpuMs: 0, readOps: 0, writeOps: 0, readBytes: 0, writeBytes: 0,
+  };
 }
 
 export function addCounts(a: TaskCounts, b: Partial<TaskCounts>): TaskCounts {

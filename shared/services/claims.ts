@@ -24,6 +24,10 @@ export interface ClaimToken {
   s: number;
   /** Claim time (the running state's transition time). */
   t: string;
+  /** Queue wait of this run in ms: claim time − the time the task became active (absent in older tokens). */
+  w?: number;
+  /** Ms from the task's creation to this run's claim: the task's waitTime (absent in older tokens). */
+  q?: number;
 }
 
 export const encodeClaim = (c: ClaimToken): string => Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -34,6 +38,17 @@ export function decodeClaim(s: string): ClaimToken | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The wait figures a claim token carries (ms; omitted when a time is unknown or unparsable). */
+export function waits(claimTime: string, e: Pick<PendingEntry, 'activeSince' | 'creationTime'>): Pick<ClaimToken, 'w' | 'q'> {
+  const at = Date.parse(claimTime);
+  const since = Date.parse(e.activeSince);
+  const created = Date.parse(e.creationTime ?? e.activeSince);
+  return {
+    ...(Number.isFinite(at - since) ? { w: Math.max(0, at - since) } : {}),
+    ...(Number.isFinite(at - created) ? { q: Math.max(0, at - created) } : {}),
+  };
 }
 
 export interface ClaimRequest {
@@ -174,7 +189,7 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
     return {
       jobId: job.id,
       taskId: e.spec.id,
-      claim: encodeClaim({ c: req.claimId, r: e.retryCount, m: e.spec.constraints.maxTaskRetryCount, e: etags.get(e.spec.id) ?? '*', s: e.spec.requiredSlots, t: now }),
+      claim: encodeClaim({ c: req.claimId, r: e.retryCount, m: e.spec.constraints.maxTaskRetryCount, e: etags.get(e.spec.id) ?? '*', s: e.spec.requiredSlots, t: now, ...waits(now, e) }),
       retryCount: e.retryCount,
       commandLine: e.spec.commandLine,
       resourceFiles: e.spec.resourceFiles,

@@ -7,6 +7,7 @@ import { createChunkAction, isConflictOrStale, mergeTaskAction, type PendingEntr
 import { decodeClaim, type ClaimToken } from './claims';
 import { activeJobsOnPool, changeJob, terminated } from './jobs';
 import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+import { runStatsDelta, taskRunStats } from '../domain/stats';
 import { taskEndEvent } from '../events/bodies';
 import { outboxActions, TASK_OUTBOX_PREFIX, type OutboxEvent } from '../events/outbox';
 
@@ -80,6 +81,7 @@ async function applyGroup(rt: Runtime, poolId: string, nodeId: string, jobId: st
     } else {
       deltas.push(moveDelta('running', c.result === 'success' ? 'succeeded' : 'failed', 1, tok.s));
     }
+    deltas.push(runStatsDelta(c, tok, canRetry && spec !== undefined));
   }
   if (actions.length === 0) return;
   if (retries.length) actions.push(createChunkAction(jobId, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), retries));
@@ -100,8 +102,8 @@ function endEvents(jobId: string, poolId: string, nodeId: string, c: TaskComplet
 function completionColumns(c: TaskCompletion, tok: ClaimToken, now: string, retry: boolean): Record<string, unknown> {
   const failure: TaskFailureInfo | undefined = c.failureInfo ?? (c.result === 'failure' && c.exitCode === undefined ? { category: 'servererror', code: 'TaskFailed', message: 'The task failed to start.' } : undefined);
   const common = {
-    startTime: c.startTime,
-    endTime: c.endTime,
+    startTime: isoTime(c.startTime),
+    endTime: isoTime(c.endTime),
     exitCode: c.exitCode,
     result: c.result,
     failureInfo: failure ? JSON.stringify(failure) : '',
@@ -109,25 +111,16 @@ function completionColumns(c: TaskCompletion, tok: ClaimToken, now: string, retr
     previousState: 'running',
     previousStateTransitionTime: tok.t,
     stateTransitionTime: now,
-    stats: c.stats ? JSON.stringify(statsOf(c)) : undefined,
+    stats: JSON.stringify(taskRunStats(c, tok)),
   };
   if (retry) return { ...common, state: 'active', retryCount: tok.r + 1, lastRetryTime: now, claim: '' };
   return { ...common, state: 'completed' };
 }
 
-function statsOf(c: TaskCompletion): Record<string, unknown> {
-  const iso = (ms: number): string => `PT${(ms / 1000).toFixed(3)}S`;
-  const wall = Date.parse(c.endTime) - Date.parse(c.startTime);
-  return {
-    wallClockTime: iso(Math.max(0, wall)),
-    userCPUTime: iso(c.stats?.userCpuMs ?? 0),
-    kernelCPUTime: iso(c.stats?.kernelCpuMs ?? 0),
-    readIOps: 0,
-    writeIOps: 0,
-    readIOGiB: (c.stats?.readBytes ?? 0) / 2 ** 30,
-    writeIOGiB: (c.stats?.writeBytes ?? 0) / 2 ** 30,
-    waitTime: 'PT0S',
-  };
+/** Node times in the canonical `toISOString()` form, so the time columns order as strings (filter push-down). */
+function isoTime(s: string): string {
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? s : new Date(ms).toISOString();
 }
 
 /** onAllTasksComplete = terminatejob: once nothing is active or running, the job completes. */

@@ -4,14 +4,15 @@ import { QUEUES } from '../storage/context';
 import { odataString } from '../storage/keys';
 import type { Stored } from '../storage/table';
 import type { PoolCommand } from './pools';
-import { terminateNodeTasks } from './recovery';
+import { requeueNodeTasks, terminateNodeTasks } from './recovery';
 import { withEtagRetry } from './retry';
 import { nodeKey, poolWorkKey } from './signals';
 
 /**
  * Shrinking a pool with its $NodeDeallocationOption (seed §3.5), called by the lifecycle handler:
  *
- * - requeue: the chosen nodes go at once; their running tasks go back to the queue (no retry counted).
+ * - requeue: the chosen nodes go at once; their running tasks go back to the queue (requeueCount
+ *   + 1, no retry counted).
  * - terminate: the chosen nodes go at once; their running tasks complete as failed (TaskEnded).
  * - taskcompletion / retaineddata (task data is not retained past the node here, so both wait for
  *   the running tasks): a chosen node first becomes `leavingpool` — the exchange hands work only to
@@ -65,10 +66,16 @@ export async function shrinkPool(
   const others = nodes.filter((n) => n.value.state !== 'leavingpool');
   const more = pickNodesToRemove(others.map((n) => n.value), excess - leaving.length);
   const victims = [...leaving, ...others.filter((n) => more.has(n.value.id))];
-  // 2. Stop at once: requeue or terminate the running tasks, remove the nodes.
+  // 2. Stop at once: no new work for the node, requeue or terminate its running tasks, remove it.
+  //    The tasks are settled BEFORE the agent is stopped: a stopping agent reports its killed tasks
+  //    as ended, and that report must find their run already replaced (it is then ignored).
   if (option === 'requeue' || option === 'terminate') {
     await Promise.all(victims.map(async (n) => {
-      if (option === 'terminate') await terminateNodeTasks(rt, pool.id, n.value.id);
+      if (MAY_RUN_TASKS.has(n.value.state)) {
+        await setLeaving(rt, n.value, true);
+        if (option === 'terminate') await terminateNodeTasks(rt, pool.id, n.value.id);
+        else await requeueNodeTasks(rt, pool.id, n.value.id, 'requeue');
+      }
       await removeNode(rt, pool, n);
     }));
     return nodes.length - victims.length;

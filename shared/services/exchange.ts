@@ -19,7 +19,7 @@ const completion = z.object({
   exitCode: z.number().int().optional(), result: z.enum(['success', 'failure']),
   failureInfo: z.object({ category: z.enum(['usererror', 'servererror']), code: z.string(), message: z.string(), details: z.array(z.object({ name: z.string(), value: z.string() })).optional() }).optional(),
   timedOut: z.boolean().optional(),
-  stats: z.object({ userCpuMs: z.number(), kernelCpuMs: z.number(), maxRssBytes: z.number(), readBytes: z.number().optional(), writeBytes: z.number().optional() }).optional(),
+  stats: z.object({ userCpuMs: z.number(), kernelCpuMs: z.number(), maxRssBytes: z.number(), readBytes: z.number().optional(), writeBytes: z.number().optional(), readOps: z.number().optional(), writeOps: z.number().optional() }).optional(),
 });
 export const exchangeRequest = z.object({
   exchangeId: z.string().min(8).max(64), attempt: z.number().int().min(1), boot: z.boolean().optional(), agentVersion: z.string(),

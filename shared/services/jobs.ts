@@ -1,4 +1,5 @@
 import { BatchError } from '../errors';
+import { flushServiceLogs } from '../events/publisher';
 import type { JobAddBody } from '../api/schemas';
 import type { JobRecord, TaskCounts } from '../domain/model';
 import type { Runtime } from '../runtime';
@@ -36,6 +37,7 @@ export function newJob(b: JobAddBody, now: Date): JobRecord {
     creationTime: t,
     lastModified: t,
     executionInfo: { startTime: t, poolId: b.poolInfo.poolId },
+    taskIdIndex: true,
   };
 }
 
@@ -89,6 +91,7 @@ export async function terminateJob(rt: Runtime, id: string, reason: string | und
 /** delete: mark deleting, remove every row of the job's partition, then the job row. */
 export async function deleteJob(rt: Runtime, id: string, precondition?: (j: Stored<JobRecord>) => void): Promise<void> {
   const job = await changeJob(rt, id, (j) => (j.state === 'deleting' ? j : { ...j, state: 'deleting', previousState: j.state, previousStateTransitionTime: j.stateTransitionTime, stateTransitionTime: rt.clock().toISOString() }), precondition);
+  await flushServiceLogs(rt, { table: 'tasks', partitionKey: id });
   await rt.tasks.deleteJobRows(id);
   await rt.jobs.delete(id);
   if (job.value.poolInfo.poolId) invalidateJobsOnPool(rt, job.value.poolInfo.poolId);

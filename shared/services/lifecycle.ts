@@ -6,10 +6,12 @@ import type { PoolCommand } from './pools';
 import { requeueNodeTasks } from './recovery';
 import { withEtagRetry } from './retry';
 import { poolEvents } from './pools';
+import { purgePoolSamples } from './metrics';
 import { poolDeleteCompleteBody, poolResizeCompleteBody } from '../events/bodies';
 import { nodeKey } from './signals';
 import { releaseLeavingNodes, shrinkPool } from './deallocation';
 import { grantNodes } from './quotas';
+import { recordNodeRemoval } from './usage';
 
 /**
  * Drives a pool's allocation until it is steady (queue-triggered by pool-commands).
@@ -30,6 +32,7 @@ export async function handlePoolCommand(rt: Runtime, cmd: PoolCommand): Promise<
   // 2. Deleting: remove every node, then the pool.
   if (pool.value.state === 'deleting') {
     await Promise.all(nodes.map((n) => removeNode(rt, pool.value, n)));
+    await purgePoolSamples(rt, pool.value.id);
     await rt.pools.deleteWith(pool.value.id, poolEvents(rt, [['PoolDeleteCompleteEvent', poolDeleteCompleteBody(pool.value, pool.value.stateTransitionTime, rt.clock().toISOString())]]));
     return;
   }
@@ -108,8 +111,11 @@ async function launchNode(rt: Runtime, pool: PoolRecord, node: Stored<NodeRecord
 
 /** Stops a node's agent, requeues its running tasks, and deletes its row. */
 export async function removeNode(rt: Runtime, pool: PoolRecord, node: Stored<NodeRecord>): Promise<void> {
-  await rt.provider.remove(pool.id, node.value.id, node.value.provider);
+  // Take the tasks back BEFORE stopping the agent: a stopping agent reports its killed tasks as
+  // ended, and those late reports must find the tasks already requeued (their claim is gone).
   await requeueNodeTasks(rt, pool.id, node.value.id);
+  await rt.provider.remove(pool.id, node.value.id, node.value.provider);
+  await recordNodeRemoval(rt, node.value);
   await rt.nodes.delete(pool.id, node.value.id);
   rt.signals.notify(nodeKey(pool.id, node.value.id));
 }

@@ -38,6 +38,7 @@ export async function requeueNodeTasks(rt: Runtime, poolId: string, nodeId: stri
           const { jobId: _j, state: _s, stateTransitionTime: _st, previousState: _p, previousStateTransitionTime: _pt, creationTime: _c, lastModified: _l, executionInfo: _e, nodeInfo: _n, claim: _cl, stats: _stats, ...spec } = task;
           entries.push({ spec, retryCount, activeSince: t, creationTime: task.creationTime, requeueCount: task.executionInfo.requeueCount + (reason === 'requeue' ? 1 : 0) });
           deltas.push(moveDelta('running', 'active', 1, task.requiredSlots));
+          if (reason === 'lost') deltas.push({ retries: 1 });
         } else {
           const failureInfo: TaskFailureInfo = { category: 'servererror', code: 'NodeUnusable', message: 'The compute node running the task became unusable and the task has no retries left.' };
           actions.push(mergeTaskAction(job.value.id, task.id, {

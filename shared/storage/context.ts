@@ -5,6 +5,7 @@ import { RequestCounter } from './counting';
 import { decorate } from './errors';
 import { EntityTable } from './table';
 import { TABLES, type TableName } from './keys';
+import { upgradeIndexColumns } from './upgrade';
 
 export const QUEUES = { poolCommands: 'pool-commands', submissions: 'task-submissions' } as const;
 
@@ -33,7 +34,7 @@ export class StorageContext {
           retryOptions: { maxRetries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 1000 },
         }),
       );
-    this.tables = { pools: make('pools'), nodes: make('nodes'), jobs: make('jobs'), tasks: make('tasks'), metrics: make('metrics') };
+    this.tables = { pools: make('pools'), nodes: make('nodes'), jobs: make('jobs'), tasks: make('tasks'), metrics: make('metrics'), usage: make('usage') };
     this.queueService = QueueServiceClient.fromConnectionString(options.connectionString, {
       retryOptions: { maxTries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 1000 },
     });
@@ -52,10 +53,11 @@ export class StorageContext {
     return this.queueService.getQueueClient(this.queueName(name));
   }
 
-  /** Creates every table and queue (idempotent). */
+  /** Creates every table and queue (idempotent), and upgrades rows written before the filter columns (once). */
   async ensure(): Promise<void> {
     await Promise.all(TABLES.map((t) => decorate(this.tables[t].client.createTable())));
     await Promise.all(Object.values(QUEUES).map((q) => decorate(this.queue(q).createIfNotExists())));
+    await upgradeIndexColumns(this.tables.pools, this.tables.jobs);
   }
 
   /** Sends a JSON message, base64-encoded as the Functions queue trigger expects. */

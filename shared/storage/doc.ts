@@ -13,6 +13,16 @@ export function packDoc(value: unknown): Record<string, string> {
   return out;
 }
 
+/** Date columns for ISO times (absent or unparsable values are left out: absent = no value). */
+export function dateColumns(times: Record<string, string | undefined>): Record<string, Date> {
+  const out: Record<string, Date> = {};
+  for (const [k, v] of Object.entries(times)) {
+    const d = v ? new Date(v) : undefined;
+    if (d && !Number.isNaN(d.getTime())) out[k] = d;
+  }
+  return out;
+}
+
 export function unpackDoc<T>(row: Record<string, unknown>): T {
   let json = String(row.doc ?? '');
   for (let n = 1; typeof row[`doc${n}`] === 'string'; n++) json += row[`doc${n}`] as string;

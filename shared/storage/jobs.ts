@@ -1,15 +1,19 @@
 import type { JobRecord } from '../domain/model';
-import { packDoc, unpackDoc } from './doc';
+import { dateColumns, packDoc, unpackDoc } from './doc';
 import { JOB_PK, odataString } from './keys';
 import type { EntityTable, Page, Row, Stored } from './table';
 
+/** Filter columns (see api/ops/columns.ts): `idl`/`poolIdl` lower-cased, times as Table DateTimes. */
 export function jobToRow(j: JobRecord): Row {
   return {
     partitionKey: JOB_PK,
     rowKey: j.id,
+    idl: j.id.toLowerCase(),
     state: j.state,
     poolId: j.poolInfo.poolId ?? '',
+    ...(j.executionInfo.poolId ? { poolIdl: j.executionInfo.poolId.toLowerCase() } : {}),
     priority: j.priority,
+    ...dateColumns({ creationTime: j.creationTime, stateTransitionTime: j.stateTransitionTime, lastModified: j.lastModified, startTime: j.executionInfo.startTime, endTime: j.executionInfo.endTime }),
     ...packDoc(j),
   };
 }

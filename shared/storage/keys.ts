@@ -9,9 +9,10 @@
  *                         RK '!c!<shard>'               task-count counters (summed on read)
  *                         RK '!q!<time><seq>'           pending chunks: FIFO runnable tasks with their specs
  *   metrics PK poolId    RK sampleKey(time)            one autoscale metric sample per pool and period, newest first
+ *   usage  PK poolId      RK nodeId                     one node lifetime, written when the node is removed
  * Batch ids are [A-Za-z0-9_-]; special rows start with '!' (sorts before any id) and end before '!~'.
  */
-export const TABLES = ['pools', 'nodes', 'jobs', 'tasks', 'metrics'] as const;
+export const TABLES = ['pools', 'nodes', 'jobs', 'tasks', 'metrics', 'usage'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export const POOL_PK = 'pool';

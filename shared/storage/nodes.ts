@@ -1,10 +1,15 @@
 import type { NodeRecord } from '../domain/model';
-import { packDoc, unpackDoc } from './doc';
+import { dateColumns, packDoc, unpackDoc } from './doc';
 import { odataString } from './keys';
 import type { EntityTable, Page, Row, Stored } from './table';
 
+/** Filter columns (see api/ops/columns.ts): the state, times as Table DateTimes. */
 export function nodeToRow(n: NodeRecord): Row {
-  return { partitionKey: n.poolId, rowKey: n.id, state: n.state, ...packDoc(n) };
+  return {
+    partitionKey: n.poolId, rowKey: n.id, state: n.state,
+    ...dateColumns({ stateTransitionTime: n.stateTransitionTime, allocationTime: n.allocationTime, lastBootTime: n.lastBootTime }),
+    ...packDoc(n),
+  };
 }
 
 export function nodeFromRow(row: Row): NodeRecord {

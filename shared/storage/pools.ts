@@ -1,5 +1,5 @@
 import type { PoolRecord } from '../domain/model';
-import { packDoc, unpackDoc } from './doc';
+import { dateColumns, packDoc, unpackDoc } from './doc';
 import { odataString, POOL_PK } from './keys';
 import type { TransactionAction } from '@azure/data-tables';
 import type { EntityTable, Page, Row, Stored } from './table';
@@ -7,14 +7,21 @@ import type { EntityTable, Page, Row, Stored } from './table';
 /** Pool rows have ids as row keys; other rows of the partition (the outbox, '~o~…') sort after '~'. */
 const POOL_ROWS = `PartitionKey eq ${odataString(POOL_PK)} and RowKey lt '~'`;
 
-/** Converts a pool record to its row; indexed columns hold lower-cased values for filters. */
+/**
+ * Converts a pool record to its row. Filter columns (see api/ops/columns.ts): strings lower-cased
+ * (`idl` = the id, Batch matches values case-insensitively), times as Table DateTimes.
+ */
 export function poolToRow(p: PoolRecord): Row {
   return {
     partitionKey: POOL_PK,
     rowKey: p.id,
+    idl: p.id.toLowerCase(),
     state: p.state,
     allocationState: p.allocationState,
     vmSize: p.vmSize.toLowerCase(),
+    autoScale: p.enableAutoScale,
+    interNode: p.enableInterNodeCommunication,
+    ...dateColumns({ creationTime: p.creationTime, stateTransitionTime: p.stateTransitionTime, allocationStateTransitionTime: p.allocationStateTransitionTime, lastModified: p.lastModified }),
     ...packDoc(p),
   };
 }

@@ -1,5 +1,5 @@
 import type { TransactionAction } from '@azure/data-tables';
-import { addCounts, zeroCounts, type TaskCounts, type TaskRecord, type TaskSpec, type TaskState } from '../domain/model';
+import { addCounts, STAT_COUNTS, zeroCounts, type TaskCounts, type TaskRecord, type TaskSpec, type TaskState } from '../domain/model';
 import { packDoc, unpackDoc } from './doc';
 import { CHUNK_PREFIX, COUNTER_PREFIX, counterKey, odataString, TASK_ROWS_FROM } from './keys';
 import { StorageError } from './errors';
@@ -59,8 +59,9 @@ export interface Chunk {
   next: number;
 }
 
+/** `idl`: the lower-cased id, for case-insensitive id filters (Batch ids are case-preserving). */
 export function taskToRow(jobId: string, spec: TaskSpec, run: TaskRun): Row {
-  return { partitionKey: jobId, rowKey: spec.id, ...packDoc(spec), ...runColumns(run) };
+  return { partitionKey: jobId, rowKey: spec.id, idl: spec.id.toLowerCase(), ...packDoc(spec), ...runColumns(run) };
 }
 
 function runColumns(run: Partial<TaskRun>): Record<string, unknown> {
@@ -163,6 +164,8 @@ export class TaskRepository {
     }
     const next = addCounts(cached.counts, delta);
     const row: Row = { partitionKey: jobId, rowKey: rk, ...next };
+    // Statistics outgrow Int32 (bytes, milliseconds): typed as Edm.Double, exact up to 2^53.
+    for (const f of STAT_COUNTS) row[f] = { value: next[f], type: 'Double' };
     const action: TransactionAction = cached.etag ? ['update', row, 'Replace', { etag: cached.etag }] : ['create', row];
     return {
       action,
@@ -268,7 +271,7 @@ export function dropChunkAction(jobId: string, chunk: Chunk): TransactionAction 
 
 function countsOf(row: Row): TaskCounts {
   const c = zeroCounts();
-  for (const f of COUNT_FIELDS) c[f] = Number(row[f] ?? 0);
+  for (const f of COUNT_FIELDS) c[f] = Number(row[f] ?? 0) || 0;
   return c;
 }
 

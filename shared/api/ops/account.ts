@@ -1,43 +1,45 @@
 import { BatchError } from '../../errors';
-import { SUPPORTED_IMAGES } from '../../domain/images';
+import { SUPPORTED_IMAGES, type SupportedImage } from '../../domain/images';
 import type { Runtime } from '../../runtime';
-import { matches, parseFilterParam, SCHEMAS } from '../odata';
-import { listQueryOf, nextLink } from '../paging';
 import { nodeJson } from '../mappers';
 import { jsonResponse, metadataUrl, type ApiRequest, type ApiResponse } from '../wire';
-import { listBody, notAvailable, param } from './common';
-import { listPage, selectOne } from './list';
+import { notAvailable, param } from './common';
+import { listArray, listPage, selectOne } from './list';
+import { NODE_COLUMNS } from './columns';
 
 export async function supportedImagesOp(req: ApiRequest, _rt: Runtime): Promise<ApiResponse> {
-  const q = listQueryOf(req);
-  const expr = parseFilterParam(q.filter, SCHEMAS.supportedImages);
-  const all = SUPPORTED_IMAGES.filter((i) => !expr || matches(expr, i));
-  const start = Number(q.continuation ?? 0);
-  const next = start + q.maxResults < all.length ? String(start + q.maxResults) : undefined;
-  return jsonResponse(req, 200, listBody(metadataUrl(req, 'supportedimages'), all.slice(start, start + q.maxResults), nextLink(req, q, next)));
+  return listArray(req, {
+    schema: 'supportedImages',
+    metadata: 'supportedimages',
+    items: () => SUPPORTED_IMAGES.map((i) => ({ ...i })),
+    key: (i) => imageKey(i as unknown as SupportedImage),
+  });
 }
 
-/** GET /nodecounts: node counts per pool and state, from the node rows. */
+const imageKey = (i: SupportedImage): string => [i.nodeAgentSKUId, i.imageReference.publisher, i.imageReference.offer, i.imageReference.sku, i.imageReference.version].join('|');
+
+const NODE_STATES = ['creating', 'idle', 'offline', 'preempted', 'rebooting', 'reimaging', 'running', 'starting', 'startTaskFailed', 'leavingPool', 'unknown', 'unusable', 'waitingForStartTask', 'deallocated', 'deallocating', 'upgradingOS'] as const;
+
+/** GET /nodecounts: node counts per pool and state, from the node rows (read for the pools of the page only). */
 export async function poolNodeCountsOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
-  const q = listQueryOf(req);
-  const expr = parseFilterParam(q.filter, SCHEMAS.nodeCounts);
-  const pools = (await rt.pools.all()).filter((p) => !expr || matches(expr, { poolId: p.value.id }));
-  const start = Number(q.continuation ?? 0);
-  const slice = pools.slice(start, start + q.maxResults);
-  const states = ['creating', 'idle', 'offline', 'preempted', 'rebooting', 'reimaging', 'running', 'starting', 'startTaskFailed', 'leavingPool', 'unknown', 'unusable', 'waitingForStartTask', 'deallocated', 'deallocating', 'upgradingOS'] as const;
-  const value = await Promise.all(slice.map(async (p) => {
-    const nodes = await rt.nodes.listByPool(p.value.id);
-    const dedicated: Record<string, number> = {};
-    for (const s of states) dedicated[s] = 0;
-    for (const n of nodes) {
-      const key = states.find((s) => s.toLowerCase() === n.value.state) ?? 'unknown';
-      dedicated[key] = (dedicated[key] ?? 0) + 1;
-    }
-    const lowPriority: Record<string, number> = Object.fromEntries(states.map((s) => [s, 0]));
-    return { poolId: p.value.id, dedicated: { ...dedicated, total: nodes.length }, lowPriority: { ...lowPriority, total: 0 } };
-  }));
-  const next = start + q.maxResults < pools.length ? String(start + q.maxResults) : undefined;
-  return jsonResponse(req, 200, listBody(metadataUrl(req, 'poolnodecounts'), value, nextLink(req, q, next)));
+  return listArray(req, {
+    schema: 'nodeCounts',
+    metadata: 'poolnodecounts',
+    items: async () => (await rt.pools.all()).map((p) => ({ poolId: p.value.id })),
+    key: (p) => String(p.poolId),
+    finish: (page) => Promise.all(page.map((p) => nodeCountsOf(rt, String(p.poolId)))),
+  });
+}
+
+async function nodeCountsOf(rt: Runtime, poolId: string): Promise<Record<string, unknown>> {
+  const nodes = await rt.nodes.listByPool(poolId);
+  const dedicated: Record<string, number> = Object.fromEntries(NODE_STATES.map((s) => [s, 0]));
+  for (const n of nodes) {
+    const key = NODE_STATES.find((s) => s.toLowerCase() === n.value.state) ?? 'unknown';
+    dedicated[key] = (dedicated[key] ?? 0) + 1;
+  }
+  const lowPriority: Record<string, number> = Object.fromEntries(NODE_STATES.map((s) => [s, 0]));
+  return { poolId, dedicated: { ...dedicated, total: nodes.length }, lowPriority: { ...lowPriority, total: 0 } };
 }
 
 export async function listNodesOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
@@ -45,7 +47,7 @@ export async function listNodesOp(req: ApiRequest, rt: Runtime): Promise<ApiResp
   if (!(await rt.pools.get(poolId))) throw new BatchError('PoolNotFound', 'The specified pool does not exist.');
   return listPage(req, rt, {
     schema: 'nodes',
-    columns: { state: { column: 'state' } },
+    columns: NODE_COLUMNS,
     fetch: (f, top, cont) => rt.nodes.page(poolId, f, top, cont),
     toJson: (n) => nodeJson(req.origin, n.value),
     metadata: 'nodes',
@@ -59,7 +61,7 @@ export async function getNodeOp(req: ApiRequest, rt: Runtime): Promise<ApiRespon
     if (!(await rt.pools.get(poolId))) throw new BatchError('PoolNotFound', 'The specified pool does not exist.');
     throw new BatchError('NodeNotFound', 'The specified node does not exist.');
   }
-  return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'nodes/@Element'), ...selectOne(req, 'nodes', nodeJson(req.origin, n.value)) });
+  return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'nodes/@Element'), ...(await selectOne(req, 'nodes', n.value, (x) => nodeJson(req.origin, x))) });
 }
 
 /** Every route of the spec that batchplane does not serve yet answers 400 with a clear code. */

@@ -2,10 +2,9 @@ import { BatchError } from '../../errors';
 import type { FileEntry } from '../../nodes/provider';
 import type { Runtime } from '../../runtime';
 import { getTask } from '../../services/tasks';
-import { listQueryOf, nextLink } from '../paging';
-import { emptyResponse, jsonResponse, metadataUrl, type ApiRequest, type ApiResponse } from '../wire';
-import { listBody, param } from './common';
-import { matches, parseFilterParam, SCHEMAS } from '../odata';
+import { emptyResponse, type ApiRequest, type ApiResponse } from '../wire';
+import { param } from './common';
+import { listArray } from './list';
 
 /**
  * Task and node files, served from the node through the node provider. Paths never escape the
@@ -52,17 +51,20 @@ function fileJson(t: Target, e: FileEntry): Record<string, unknown> {
   };
 }
 
+/** A file listing, in name order, paged by name (files added between pages do not shift the others). */
 async function list(req: ApiRequest, rt: Runtime, target: Target): Promise<ApiResponse> {
-  const q = listQueryOf(req, ['recursive']);
-  const recursive = (q.extra?.recursive ?? 'false').toLowerCase() === 'true';
-  const expr = parseFilterParam(q.filter, SCHEMAS.files);
-  const entries = (await rt.provider.files.list(target.poolId, target.nodeId, target.base, recursive)) ?? [];
-  const prefix = target.base ? `${target.base}/` : '';
-  const items = entries.map((e) => fileJson(target, { ...e, name: e.name.startsWith(prefix) ? e.name.slice(prefix.length) : e.name })).filter((i) => !expr || matches(expr, i));
-  const start = Number(q.continuation ?? 0);
-  const page = items.slice(start, start + q.maxResults);
-  const next = start + q.maxResults < items.length ? String(start + q.maxResults) : undefined;
-  return jsonResponse(req, 200, listBody(metadataUrl(req, 'files'), page, nextLink(req, q, next)));
+  return listArray(req, {
+    schema: 'files',
+    metadata: 'files',
+    extraParams: ['recursive'],
+    items: async (q) => {
+      const recursive = (q.extra?.recursive ?? 'false').toLowerCase() === 'true';
+      const entries = (await rt.provider.files.list(target.poolId, target.nodeId, target.base, recursive)) ?? [];
+      const prefix = target.base ? `${target.base}/` : '';
+      return entries.map((e) => fileJson(target, { ...e, name: e.name.startsWith(prefix) ? e.name.slice(prefix.length) : e.name }));
+    },
+    key: (f) => String(f.name),
+  });
 }
 
 async function get(req: ApiRequest, rt: Runtime, target: Target): Promise<ApiResponse> {

@@ -11,6 +11,8 @@ import { validate } from '../validate';
 import { emptyResponse, jsonBody, jsonResponse, metadataUrl, resourceHeaders, type ApiRequest, type ApiResponse } from '../wire';
 import { notAvailable, param } from './common';
 import { listPage, selectOne } from './list';
+import { JOB_COLUMNS } from './columns';
+import { jobStatsJson } from '../../domain/stats';
 import { addTaskCollectionOp } from './tasks';
 
 const guard = (req: ApiRequest) => (j: Stored<JobRecord>): void => checkConditions(req, batchEtag(j.etag), j.value.lastModified, 'write');
@@ -24,17 +26,24 @@ export async function getJobOp(req: ApiRequest, rt: Runtime): Promise<ApiRespons
   const j = await getJob(rt, param(req, 'jobId'));
   const etag = batchEtag(j.etag);
   checkConditions(req, etag, j.value.lastModified, 'read');
-  return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'jobs/@Element'), ...selectOne(req, 'jobs', jobJson(req.origin, j.value, j.etag)) }, { etag, 'last-modified': new Date(j.value.lastModified).toUTCString() });
+  const body = await selectOne(req, 'jobs', j, (x) => jobJson(req.origin, x.value, x.etag), (x) => jobStats(req, rt, x.value));
+  return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'jobs/@Element'), ...body }, { etag, 'last-modified': new Date(j.value.lastModified).toUTCString() });
 }
 
 export async function listJobsOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
   return listPage(req, rt, {
     schema: 'jobs',
-    columns: { state: { column: 'state' } },
+    columns: JOB_COLUMNS,
     fetch: (f, top, cont) => rt.jobs.list(f, top, cont),
     toJson: (j) => jobJson(req.origin, j.value, j.etag),
+    stats: (j) => jobStats(req, rt, j.value),
     metadata: 'jobs',
   });
+}
+
+/** JobStatistics from the job's counter shards: one query of at most 16 rows, whatever the job's size. */
+async function jobStats(req: ApiRequest, rt: Runtime, j: JobRecord): Promise<Record<string, unknown>> {
+  return jobStatsJson(`${req.origin}/jobs/${j.id}`, j.executionInfo.startTime, rt.clock().toISOString(), await rt.tasks.counts(j.id));
 }
 
 export async function deleteJobOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {

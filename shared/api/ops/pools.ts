@@ -11,6 +11,9 @@ import { validate } from '../validate';
 import { emptyResponse, jsonBody, jsonResponse, metadataUrl, resourceHeaders, type ApiRequest, type ApiResponse } from '../wire';
 import { notAvailable, param } from './common';
 import { listPage, selectOne } from './list';
+import { POOL_COLUMNS } from './columns';
+import { poolStats } from '../../services/usage';
+import { AUTOSCALE_ACTIONS } from './autoscale';
 
 const url = (req: ApiRequest, id: string): string => `${req.origin}/pools/${id}`;
 const guard = (req: ApiRequest) => (p: Stored<PoolRecord>): void => checkConditions(req, batchEtag(p.etag), p.value.lastModified, 'write');
@@ -24,7 +27,7 @@ export async function getPoolOp(req: ApiRequest, rt: Runtime): Promise<ApiRespon
   const p = await getPool(rt, param(req, 'poolId'));
   const etag = batchEtag(p.etag);
   checkConditions(req, etag, p.value.lastModified, 'read');
-  const body = { 'odata.metadata': metadataUrl(req, 'pools/@Element'), ...selectOne(req, 'pools', poolJson(req.origin, p.value, p.etag)) };
+  const body = { 'odata.metadata': metadataUrl(req, 'pools/@Element'), ...(await selectOne(req, 'pools', p, (x) => poolJson(req.origin, x.value, x.etag), (x) => poolStats(rt, x.value, url(req, x.value.id)))) };
   return jsonResponse(req, 200, body, { etag, 'last-modified': new Date(p.value.lastModified).toUTCString() });
 }
 
@@ -38,9 +41,10 @@ export async function poolExistsOp(req: ApiRequest, rt: Runtime): Promise<ApiRes
 export async function listPoolsOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
   return listPage(req, rt, {
     schema: 'pools',
-    columns: { state: { column: 'state' }, allocationState: { column: 'allocationState' }, vmSize: { column: 'vmSize' } },
+    columns: POOL_COLUMNS,
     fetch: (f, top, cont) => rt.pools.list(f, top, cont),
     toJson: (p) => poolJson(req.origin, p.value, p.etag),
+    stats: (p) => poolStats(rt, p.value, url(req, p.value.id)),
     metadata: 'pools',
   });
 }
@@ -67,7 +71,8 @@ export async function poolActionOp(req: ApiRequest, rt: Runtime): Promise<ApiRes
   const action = param(req, 'action').toLowerCase();
   if (action === 'resize') return resizePoolOp(req, rt);
   if (action === 'stopresize') return stopResizeOp(req, rt);
-  if (['enableautoscale', 'disableautoscale', 'evaluateautoscale'].includes(action)) throw notAvailable('Autoscale');
+  const autoscale = Object.hasOwn(AUTOSCALE_ACTIONS, action) ? AUTOSCALE_ACTIONS[action] : undefined;
+  if (autoscale) return autoscale(req, rt);
   if (['updateproperties', 'removenodes'].includes(action)) throw notAvailable(`Pool ${action}`);
   throw new BatchError('InvalidUri', 'The requested URI does not represent any resource on the server.');
 }

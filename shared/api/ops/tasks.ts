@@ -6,14 +6,15 @@ import type { TaskRecord } from '../../domain/model';
 import type { Stored } from '../../storage/table';
 import { checkConditions } from '../conditions';
 import { batchEtag } from '../etag';
-import { taskJson } from '../mappers';
+import { taskJson, taskStatsJson } from '../mappers';
 import { taskAdd, taskCollection, type TaskAddBody } from '../schemas';
 import { validate } from '../validate';
 import { emptyResponse, jsonBody, jsonResponse, metadataUrl, resourceHeaders, type ApiRequest, type ApiResponse } from '../wire';
 import { listBody, notAvailable, param } from './common';
 import { listQueryOf, nextLink, type ListQuery } from '../paging';
-import { applySelect, matches, parseFilterParam, parseSelect, SCHEMAS, SELECTABLE, type FilterExpr } from '../odata';
-import { listPage, selectOne } from './list';
+import { applySelect, matches, type FilterExpr } from '../odata';
+import { listPage, queryParts, selectOne, type QueryParts } from './list';
+import { taskColumns } from './columns';
 
 const MAX_COLLECTION_BYTES = 1024 * 1024;
 
@@ -51,20 +52,23 @@ export async function getTaskOp(req: ApiRequest, rt: Runtime): Promise<ApiRespon
   const t = await getTask(rt, param(req, 'jobId'), param(req, 'taskId'));
   const etag = batchEtag(t.etag);
   checkConditions(req, etag, t.value.lastModified, 'read');
-  return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'tasks/@Element'), ...selectOne(req, 'tasks', taskJson(req.origin, t.value, t.etag)) }, { etag, 'last-modified': new Date(t.value.lastModified).toUTCString() });
+  const body = await selectOne(req, 'tasks', t, (x) => taskJson(req.origin, x.value, x.etag), (x) => taskStatsJson(req.origin, x.value));
+  return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'tasks/@Element'), ...body }, { etag, 'last-modified': new Date(t.value.lastModified).toUTCString() });
 }
 
 export async function listTasksOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
   const jobId = param(req, 'jobId');
-  if (!(await rt.jobs.get(jobId))) throw new BatchError('JobNotFound', 'The specified job does not exist.');
+  const job = await rt.jobs.get(jobId);
+  if (!job) throw new BatchError('JobNotFound', 'The specified job does not exist.');
   const q = listQueryOf(req);
-  const expr = parseFilterParam(q.filter, SCHEMAS.tasks);
-  if (expr && requiresActive(expr)) return listActiveTasks(req, rt, jobId, q, expr);
+  const parts = queryParts('tasks', q);
+  if (parts.expr && requiresActive(parts.expr)) return listActiveTasks(req, rt, jobId, q, parts);
   return listPage(req, rt, {
     schema: 'tasks',
-    columns: { state: { column: 'state' }, 'executionInfo/exitCode': { column: 'exitCode', encode: (v) => v } },
+    columns: taskColumns(job.value.taskIdIndex),
     fetch: (f, top, cont) => rt.tasks.page(jobId, f, top, cont),
     toJson: (t) => taskJson(req.origin, t.value, t.etag),
+    stats: (t) => taskStatsJson(req.origin, t.value),
     metadata: 'tasks',
   });
 }
@@ -95,16 +99,21 @@ function requiresActive(e: FilterExpr): boolean {
   return false;
 }
 
-/** Active tasks come from the job's queue (pending chunks), not from a scan of the partition. */
-async function listActiveTasks(req: ApiRequest, rt: Runtime, jobId: string, q: ListQuery, expr: FilterExpr): Promise<ApiResponse> {
-  const select = parseSelect(q.select, SELECTABLE.tasks);
+/**
+ * Active tasks come from the job's queue (pending chunks), not from a scan of the partition.
+ * (Statistics of an active task: zeros — a retried task's previous run is on its row, not in the queue.)
+ */
+async function listActiveTasks(req: ApiRequest, rt: Runtime, jobId: string, q: ListQuery, { expr, select, stats }: QueryParts): Promise<ApiResponse> {
   const page = await rt.tasks.pending(jobId, q.maxResults, q.continuation);
   const value = page.entries
-    .map(({ entry, chunkEtag }) => taskJson(req.origin, {
-      ...entry.spec, jobId, state: 'active', stateTransitionTime: entry.activeSince, creationTime: entry.creationTime ?? entry.activeSince, lastModified: entry.activeSince,
-      executionInfo: { retryCount: entry.retryCount, requeueCount: entry.requeueCount ?? 0 },
-    }, chunkEtag))
-    .filter((t) => matches(expr, t))
-    .map((t) => applySelect(t, select));
+    .map(({ entry, chunkEtag }) => {
+      const t: TaskRecord = {
+        ...entry.spec, jobId, state: 'active', stateTransitionTime: entry.activeSince, creationTime: entry.creationTime ?? entry.activeSince, lastModified: entry.activeSince,
+        executionInfo: { retryCount: entry.retryCount, requeueCount: entry.requeueCount ?? 0 },
+      };
+      return { t, json: taskJson(req.origin, t, chunkEtag) };
+    })
+    .filter(({ json }) => !expr || matches(expr, json))
+    .map(({ t, json }) => applySelect(stats ? { ...json, stats: taskStatsJson(req.origin, t) } : json, select));
   return jsonResponse(req, 200, listBody(metadataUrl(req, 'tasks'), value, nextLink(req, q, page.continuation)));
 }
