@@ -5,6 +5,9 @@ import { loadConfig } from '../../shared/config';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { reviveNodes } from '../../shared/services/lifecycle';
 import { startAzurite, type RunningAzurite } from './azurite';
+import { startLocalEventHubs, type LocalEventHubs } from './eventhubs';
+import { closeServiceLogSinks } from '../../shared/events/publisher';
+import { SERVICE_LOG_HUB } from '../../shared/events/records';
 import { startLocalHost, type LocalHost } from './host';
 
 export interface StackOptions {
@@ -15,6 +18,8 @@ export interface StackOptions {
   azurite?: { blobPort: number; queuePort: number; tablePort: number; inMemory?: boolean };
   /** Use an existing storage account instead of starting Azurite. */
   storageConnectionString?: string;
+  /** Local Event Hubs endpoint (0 = any port; default 0). Not started when env names BATCHPLANE_EVENTHUBS_CONNECTION_STRING. */
+  eventHubs?: { port: number };
   env?: NodeJS.ProcessEnv;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -24,6 +29,8 @@ export interface Stack {
   accountName: string;
   accountKey: string;
   storageConnectionString: string;
+  /** Where service logs are streamed (the local endpoint's, unless the caller named one). */
+  eventHubsConnectionString?: string;
   rt: Runtime;
   host: LocalHost;
   close(): Promise<void>;
@@ -43,8 +50,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cs = azurite.connectionString;
   }
   const base = opts.env ?? process.env;
+  let eventHubs: LocalEventHubs | undefined;
+  if (!base.BATCHPLANE_EVENTHUBS_CONNECTION_STRING) {
+    try {
+      eventHubs = await startLocalEventHubs({ port: opts.eventHubs?.port ?? 0, hubs: [{ name: SERVICE_LOG_HUB, partitionCount: 4 }], dataDir: path.join(opts.dataDir, 'eventhubs') });
+    } catch (err) {
+      await azurite?.stop();
+      throw err;
+    }
+  }
+  const ehEnv = eventHubs ? { BATCHPLANE_EVENTHUBS_CONNECTION_STRING: eventHubs.connectionString(SERVICE_LOG_HUB) } : {};
   // Service logs are on by default in the local stack (off by default in Azure, as Azure does).
-  const env: NodeJS.ProcessEnv = { BATCHPLANE_SERVICE_LOGS: 'on', ...base, AzureWebJobsStorage: cs, BATCHPLANE_DATA_DIR: opts.dataDir, BATCHPLANE_PORT: String(opts.port) };
+  const env: NodeJS.ProcessEnv = { BATCHPLANE_SERVICE_LOGS: 'on', ...base, ...ehEnv, AzureWebJobsStorage: cs, BATCHPLANE_DATA_DIR: opts.dataDir, BATCHPLANE_PORT: String(opts.port) };
   const config = loadConfig(env);
   const rt = createRuntime(config);
   let host: LocalHost | undefined;
@@ -53,6 +70,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const hostJson = JSON.parse(readFileSync(path.resolve(__dirname, '../../host.json'), 'utf8')) as unknown;
     host = await startLocalHost({ port: opts.port, hostJson, register: (app) => registerFunctions(app, rt), settings: { AzureWebJobsStorage: cs }, log: opts.log ?? quietLog });
   } catch (err) {
+    await eventHubs?.close();
     await azurite?.stop();
     throw err;
   }
@@ -64,11 +82,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     accountName: config.accountName,
     accountKey: config.accountKey,
     storageConnectionString: cs,
+    eventHubsConnectionString: config.eventHubsConnectionString,
     rt,
     host: h,
     close: async () => {
       await h.close();
+      await closeServiceLogSinks(rt);
       await rt.provider.shutdown();
+      await eventHubs?.close();
       await azurite?.stop();
     },
   };

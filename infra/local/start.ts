@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     port,
     dataDir,
     storageConnectionString: env.BATCHPLANE_STORAGE_CONNECTION_STRING,
+    eventHubs: { port: Number(env.BATCHPLANE_EVENTHUBS_PORT ?? 5672) },
     azurite: {
       blobPort: Number(env.BATCHPLANE_AZURITE_BLOB_PORT ?? 10000),
       queuePort: Number(env.BATCHPLANE_AZURITE_QUEUE_PORT ?? 10001),
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   Account name:     ${stack.accountName}
   Account key:      ${stack.accountKey}
   Storage:          ${stack.storageConnectionString}
+  Event Hubs:       ${stack.eventHubsConnectionString ?? '(not configured)'}
   Data directory:   ${dataDir}
 Press Ctrl-C to stop.`);
   let stopping = false;

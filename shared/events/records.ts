@@ -7,6 +7,9 @@ import type { OutboxEvent } from './outbox';
  * the sinks receive and the Azure Monitor blob layout.
  */
 
+/** The event hub of the local development endpoint (infra/local/stack.ts) and the CLI's default. */
+export const SERVICE_LOG_HUB = 'batchplane-servicelogs';
+
 /** The container Azure Monitor writes Batch service logs to. */
 export const SERVICE_LOG_CONTAINER = 'insights-logs-servicelog';
 

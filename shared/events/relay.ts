@@ -42,7 +42,7 @@ export interface RelayResult {
   /** 'busy': another publisher holds the lease; 'lost': the lease was taken over mid-attempt. */
   status: 'done' | 'busy' | 'lost';
   attempts: number;
-  /** Events written to the sinks by this call (per event, not per sink). */
+  /** Events whose rows this call moved out of the outbox (per event, not per sink). */
   published: number;
   /** Records a resumed attempt found already written (summed over sinks). */
   alreadyWritten: number;
@@ -110,6 +110,7 @@ async function attempt(deps: RelayDeps, source: OutboxSource, snap: OutboxSnapsh
     await deps.store.complete(source, keys, cleared(deps.owner, deps.clock()), etag);
   } catch (err) {
     if (err instanceof LeaseLostError) return 'lost';
+    await deps.store.writeLease(source, released(lease, deps.clock()), etag).catch(() => undefined);
     throw err;
   }
   res.published += records.length;

@@ -26,7 +26,7 @@ afterAll(async () => {
 /** `npm start` as its own process (node + tsx loader, no wrapper process in between). */
 function startHost(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), path.resolve(__dirname, '../../infra/local/start.ts')], {
-    env: { ...process.env, BATCHPLANE_PORT: String(port), BATCHPLANE_DATA_DIR: dataDir, BATCHPLANE_STORAGE_CONNECTION_STRING: azurite.connectionString },
+    env: { ...process.env, BATCHPLANE_PORT: String(port), BATCHPLANE_EVENTHUBS_PORT: '0', BATCHPLANE_DATA_DIR: dataDir, BATCHPLANE_STORAGE_CONNECTION_STRING: azurite.connectionString },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

@@ -1,0 +1,149 @@
+import { hostname } from 'node:os';
+import type { JobRecord } from '../domain/model';
+import type { Runtime } from '../runtime';
+import { POOL_PK } from '../storage/keys';
+import { OutboxRepository } from '../storage/outbox';
+import { BlobSink } from './blob-sink';
+import { EventHubsSink } from './eventhubs-sink';
+import { serviceLogResourceId, type OutboxSource, type SinkRecord } from './records';
+import { relayOutbox, type RelayResult } from './relay';
+import type { ServiceLogSink } from './sinks';
+
+/**
+ * Publishes service-log outbox rows (written by the services in the same transactions as the
+ * transitions they report) to Event Hubs (when BATCHPLANE_EVENTHUBS_CONNECTION_STRING is set) and
+ * to blob storage, with one telemetry custom event per service-log event. The exactly-once
+ * protocol is in relay.ts. Triggers: the 2-second timer (functions/timers/outbox.ts →
+ * publishPendingServiceLogs) and job deletion (flushServiceLogs, before the partition is dropped).
+ */
+export interface PublishOptions {
+  /** Lease length in ms (default 60 s); tests shorten it to simulate crashed publishers. */
+  leaseMs?: number;
+  /** Sinks for this call instead of the runtime's. */
+  sinks?: readonly ServiceLogSink[];
+}
+
+const sinksByRuntime = new WeakMap<Runtime, readonly ServiceLogSink[]>();
+
+/** The runtime's sinks, created on first use from its configuration. */
+export function serviceLogSinks(rt: Runtime): readonly ServiceLogSink[] {
+  let sinks = sinksByRuntime.get(rt);
+  if (!sinks) {
+    const cs = rt.config.eventHubsConnectionString;
+    sinks = [...(cs ? [new EventHubsSink(cs)] : []), new BlobSink(rt.storage.blobService, rt.storage.counter)];
+    sinksByRuntime.set(rt, sinks);
+  }
+  return sinks;
+}
+
+/** Replaces the runtime's sinks (fault injection in tests, other destinations). */
+export function useServiceLogSinks(rt: Runtime, sinks: readonly ServiceLogSink[]): void {
+  sinksByRuntime.set(rt, sinks);
+}
+
+/** Closes the runtime's sinks (Event Hubs connections); they reconnect if used again. */
+export async function closeServiceLogSinks(rt: Runtime): Promise<void> {
+  const sinks = sinksByRuntime.get(rt) ?? [];
+  await Promise.allSettled(sinks.map((s) => s.close()));
+}
+
+/** Publishes the outbox of one partition ('pool' in pools, or a job's partition in tasks). */
+export async function publishOutbox(rt: Runtime, source: OutboxSource, opts: PublishOptions = {}): Promise<RelayResult> {
+  if (!rt.config.serviceLogs) return { status: 'done', attempts: 0, published: 0, alreadyWritten: 0 };
+  return relayOutbox(
+    {
+      store: new OutboxRepository(rt.storage.tables),
+      sinks: opts.sinks ?? serviceLogSinks(rt),
+      clock: rt.clock,
+      owner: `${hostname()}:${process.pid}:${rt.ids.hex(6)}`,
+      resourceId: serviceLogResourceId(rt.config),
+      leaseMs: opts.leaseMs,
+      onPublished: (r) => trackServiceLogEvent(rt, r),
+      onInvalid: (err, name) => rt.telemetry.trackException(err, { operation: 'ServiceLogPublish', event: name, table: source.table, partition: source.partitionKey }),
+    },
+    source,
+  );
+}
+
+function trackServiceLogEvent(rt: Runtime, r: SinkRecord): void {
+  const p = r.record.properties as { id?: string; jobId?: string; nodeInfo?: { poolId?: string; nodeId?: string } };
+  const task = p.jobId !== undefined;
+  rt.telemetry.trackEvent(r.record.operationName, {
+    category: 'ServiceLog',
+    eventId: r.id,
+    time: r.record.time,
+    poolId: task ? p.nodeInfo?.poolId : p.id,
+    jobId: p.jobId,
+    taskId: task ? p.id : undefined,
+    nodeId: p.nodeInfo?.nodeId,
+  });
+}
+
+/**
+ * Publishes what job `source` still holds before its partition is deleted: waits (up to ~10 s)
+ * while another publisher holds the lease. Never throws: a sink outage must not block deletion
+ * (the rows are then lost with the job, and the failure is reported to telemetry).
+ */
+export async function flushServiceLogs(rt: Runtime, source: OutboxSource): Promise<void> {
+  if (!rt.config.serviceLogs) return;
+  try {
+    for (let i = 0; i < 40; i++) {
+      const r = await publishOutbox(rt, source);
+      if (r.status === 'done') return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } catch (err) {
+    rt.telemetry.trackException(err, { operation: 'ServiceLogFlush', table: source.table, partition: source.partitionKey });
+  }
+}
+
+export interface SweepResult {
+  sources: number;
+  published: number;
+  busy: number;
+  failures: { source: OutboxSource; error: unknown }[];
+}
+
+/** A completed job is rescanned every tick for this long, then once a minute. */
+const COMPLETED_RECENT_MS = 10 * 60_000;
+
+/** Which job partitions a sweep at `now` reads (one range query each). */
+export function jobsToScan(jobs: readonly Pick<JobRecord, 'id' | 'state' | 'stateTransitionTime'>[], now: Date): string[] {
+  const minuteTick = Math.floor(now.getTime() / 2000) % 30 === 0;
+  return jobs.filter((j) => j.state !== 'completed' || minuteTick || now.getTime() - Date.parse(j.stateTransitionTime) < COMPLETED_RECENT_MS).map((j) => j.id);
+}
+
+/**
+ * The timer's work: publish the pools partition and every job partition that may hold outbox
+ * rows (one query each when clean; up to 4 partitions at a time). Failures are collected per
+ * partition, so one bad partition never stalls the others.
+ */
+export async function publishPendingServiceLogs(rt: Runtime, opts: PublishOptions = {}): Promise<SweepResult> {
+  const out: SweepResult = { sources: 0, published: 0, busy: 0, failures: [] };
+  if (!rt.config.serviceLogs) return out;
+  const jobs: JobRecord[] = [];
+  let continuation: string | undefined;
+  do {
+    const page = await rt.jobs.list(undefined, 1000, continuation);
+    jobs.push(...page.items.map((i) => i.value));
+    continuation = page.continuation;
+  } while (continuation);
+  const sources: OutboxSource[] = [{ table: 'pools', partitionKey: POOL_PK }, ...jobsToScan(jobs, rt.clock()).map((id) => ({ table: 'tasks' as const, partitionKey: id }))];
+  out.sources = sources.length;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < sources.length) {
+      const source = sources[next++]!;
+      try {
+        const r = await publishOutbox(rt, source, opts);
+        out.published += r.published;
+        if (r.status !== 'done') out.busy++;
+      } catch (error) {
+        out.failures.push({ source, error });
+        rt.telemetry.trackException(error, { operation: 'ServiceLogPublish', table: source.table, partition: source.partitionKey });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, sources.length) }, worker));
+  return out;
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAzurite, type RunningAzurite } from '../../infra/local/azurite';
+import { startStack, type Stack } from '../../infra/local/stack';
+import { serviceLogSinks, useServiceLogSinks } from '../../shared/events/publisher';
+import { serviceLogResourceId, type SinkRecord } from '../../shared/events/records';
+import type { ServiceLogSink } from '../../shared/events/sinks';
+import { expectExactlyOnce, namesOf, POOL_LIFECYCLE, taskSequence, waitForPublished } from './support/service-logs';
+import { IMAGE, waitFor } from './support/stack';
+import { readHub } from '../support/service-log-readers';
+
+let azurite: RunningAzurite;
+let dataDir: string;
+const stacks: Stack[] = [];
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'bp-slfault-'));
+});
+afterAll(async () => {
+  for (const st of stacks) await st.close().catch(() => undefined);
+  await azurite?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const quiet = (level: 'info' | 'warn' | 'error', message: string): void => {
+  if (level === 'error' || (level === 'warn' && !message.includes('host killed'))) console.warn(message);
+};
+
+/** A host on the shared storage and data directory (so the local Event Hubs log survives it). */
+async function host(): Promise<{ stack: Stack; client: BatchServiceClient }> {
+  const stack = await startStack({ port: 0, dataDir, storageConnectionString: azurite.connectionString, env: { ...process.env, BATCHPLANE_EVENTHUBS_CONNECTION_STRING: '' }, log: quiet });
+  stacks.push(stack);
+  return { stack, client: new BatchServiceClient(new BatchSharedKeyCredentials(stack.accountName, stack.accountKey), stack.url, { noRetryPolicy: true }) };
+}
+
+/**
+ * The first host's publisher "dies" at a different step per partition: the job's events never
+ * leave (killed between the state write and the publish); the pool's reach Event Hubs and the
+ * host dies before the blob append and the delete. Every later attempt dies the same way.
+ */
+function dying(sinks: readonly ServiceLogSink[], jobId: string): ServiceLogSink[] {
+  const [eh, blob] = sinks as [ServiceLogSink, ServiceLogSink];
+  const die = (): never => {
+    throw new Error('host killed');
+  };
+  return [
+    { ...bind(eh), write: async (rs: readonly SinkRecord[]) => (rs.some((r) => r.partitionKey === jobId) ? die() : (await eh.write(rs), die())) },
+    { ...bind(blob), write: async () => die() },
+  ];
+}
+
+function bind(s: ServiceLogSink): ServiceLogSink {
+  return { name: s.name, write: (r) => s.write(r), written: (r, w) => s.written(r, w), close: () => s.close() };
+}
+
+async function outboxRows(stack: Stack): Promise<number> {
+  const pools = await stack.rt.storage.tables.pools.all("PartitionKey eq 'pool' and RowKey ge '~o~' and RowKey lt '~o~~'");
+  const tasks = await stack.rt.storage.tables.tasks.all("PartitionKey eq 'f-job' and RowKey ge '!o!' and RowKey lt '!o!~'");
+  return pools.length + tasks.length;
+}
+
+describe('service logs survive a host killed between the state write and the publish', () => {
+  it('still delivers every event exactly once after restart', async () => {
+    // 1. Host A records transitions, but its publisher never gets to finish.
+    const a = await host();
+    useServiceLogSinks(a.stack.rt, dying(serviceLogSinks(a.stack.rt), 'f-job'));
+    await a.client.pool.add({ id: 'f-pool', vmSize: 'standard_a1_v2', virtualMachineConfiguration: IMAGE, targetDedicatedNodes: 1 });
+    await waitFor('steady', async () => ((await a.client.pool.get('f-pool')).allocationState === 'steady' ? true : undefined));
+    await a.client.job.add({ id: 'f-job', poolInfo: { poolId: 'f-pool' } });
+    await a.client.task.addCollection('f-job', [{ id: 'ok', commandLine: '/bin/true' }, { id: 'bad', commandLine: '/bin/false' }]);
+    await waitFor('tasks done', async () => ((await a.client.job.getTaskCounts('f-job')).taskCounts.completed === 2 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 2_500)); // let A's timer try (and die) at least once more
+    expect(await outboxRows(a.stack)).toBeGreaterThanOrEqual(4);
+    // A's retries resumed their own interrupted attempts: the pool events reached Event Hubs once, the job's never.
+    const sent = await readHub(a.stack.eventHubsConnectionString!);
+    expect(sent.map((e) => e.record.operationName)).toEqual(POOL_LIFECYCLE);
+    await a.stack.close();
+
+    // 2. Host B on the same storage and data directory publishes what A left, then goes on.
+    const b = await host();
+    await waitFor('outbox drained', async () => ((await outboxRows(b.stack)) === 0 ? true : undefined), 30_000, 250);
+    await b.client.pool.deleteMethod('f-pool');
+    await waitFor('pool gone', async () => ((await b.client.pool.exists('f-pool')).body ? undefined : true));
+
+    const rid = serviceLogResourceId(b.stack.rt.config);
+    const p = await waitForPublished(b.stack.eventHubsConnectionString!, b.stack.rt.storage.blobService, rid, ['f-pool', 'f-job'], 5 + 5);
+    expectExactlyOnce(p, rid);
+    expect(namesOf(p, 'f-pool')).toEqual([...POOL_LIFECYCLE, 'PoolDeleteStartEvent', 'PoolDeleteCompleteEvent']);
+    expect(taskSequence(p, 'f-job', 'ok').map((r) => r.operationName)).toEqual(['TaskStartEvent', 'TaskCompleteEvent']);
+    expect(taskSequence(p, 'f-job', 'bad').map((r) => r.operationName)).toEqual(['TaskStartEvent', 'TaskCompleteEvent', 'TaskFailEvent']);
+  });
+});
