@@ -6,7 +6,8 @@ import { shardOf } from '../storage/keys';
 import { advanceChunkAction, dropChunkAction, isConflictOrStale, isExhausted, mergeTaskAction, type Chunk, type PendingEntry } from '../storage/tasks';
 import { durationSeconds } from '../api/validate';
 import { activeJobsOnPool } from './jobs';
-import { commitWithCounter, moveDelta } from './taskflow';
+import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+import type { TaskCounts } from '../domain/model';
 import { taskStartBody } from '../events/bodies';
 import { outboxActions, TASK_OUTBOX_PREFIX } from '../events/outbox';
 
@@ -64,22 +65,39 @@ export interface ClaimRequest {
  * commit ONE transaction: chunk cursors (ETag-guarded: two claimers never take the same entry),
  * task rows → running on this node, counters. A lost race re-reads and tries again.
  */
-export async function claimTasks(rt: Runtime, req: ClaimRequest): Promise<TaskAssignment[]> {
+/**
+ * Other writes of the same job partition that may ride along in a claim's transaction (the
+ * node's completions of this exchange), so a busy node costs one transaction per exchange.
+ * Taken ones are removed from the map; on a conflict the carry is committed alone first.
+ */
+export interface ClaimCarry {
+  actions: TransactionAction[];
+  delta: Partial<TaskCounts>;
+  commitAlone(): Promise<void>;
+}
+
+export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<string, ClaimCarry>): Promise<TaskAssignment[]> {
   const out: TaskAssignment[] = [];
   let free = req.freeSlots;
   const jobs = await activeJobsOnPool(rt, req.poolId);
   for (const job of jobs) {
     if (free <= 0) break;
     for (let attempt = 0; attempt < 5 && free > 0; attempt++) {
+      const ride = carry?.get(job.id);
       try {
-        const got = await serialized(`claim:${job.id}`, () => claimFromJob(rt, job, req, free));
+        const got = await serialized(`claim:${job.id}`, () => claimFromJob(rt, job, req, free, ride));
         if (!got) break;
+        if (ride && got.carried) carry!.delete(job.id);
         out.push(...got.assignments);
         free -= got.slots;
         if (!got.more) break;
       } catch (err) {
         rt.cache.delete(chunkCacheKey(job.id));
         if (!isConflictOrStale(err)) throw err;
+        if (ride) {
+          carry!.delete(job.id);
+          await ride.commitAlone();
+        }
         await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
       }
     }
@@ -131,7 +149,7 @@ export function forgetChunks(rt: Runtime, jobId: string): void {
   rt.cache.delete(chunkCacheKey(jobId));
 }
 
-async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free: number): Promise<{ assignments: TaskAssignment[]; slots: number; more: boolean } | undefined> {
+async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free: number, ride?: ClaimCarry): Promise<{ assignments: TaskAssignment[]; slots: number; more: boolean; carried: boolean } | undefined> {
   const chunks = await headChunks(rt, job.id);
   if (chunks.length === 0) return undefined;
   const advanced = new Map<string, number>();
@@ -150,7 +168,7 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
       continue;
     }
     let next = chunk.next;
-    while (next < chunk.entries.length && actions.length + taken.length < 95) {
+    while (next < chunk.entries.length && actions.length + taken.length + (ride?.actions.length ?? 0) < 95) {
       const e = chunk.entries[next]!;
       if (e.spec.requiredSlots > free - slots) break;
       taken.push(e);
@@ -168,7 +186,7 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
   }
   if (taken.length === 0) {
     if (actions.length) rememberChunks(rt, job.id, chunks, advanced, dropped, await rt.tasks.transact(actions));
-    return more ? { assignments: [], slots: 0, more: false } : undefined;
+    return more ? { assignments: [], slots: 0, more: false, carried: false } : undefined;
   }
   for (const e of taken) {
     actions.push(mergeTaskAction(job.id, e.spec.id, {
@@ -178,7 +196,8 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
   }
   const events = taken.map((e) => ({ name: 'TaskStartEvent' as const, time: now, body: taskStartBody(job.id, e.spec, req.poolId, req.nodeId, e.retryCount) }));
   actions.push(...outboxActions(rt.config.serviceLogs, job.id, TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
-  const etags = await commitWithCounter(rt, job.id, shardOf(`node:${req.nodeId}`), moveDelta('active', 'running', taken.length, slots), actions);
+  const delta = moveDelta('active', 'running', taken.length, slots);
+  const etags = await commitWithCounter(rt, job.id, shardOf(`node:${req.nodeId}`), ride ? sumDeltas(delta, ride.delta) : delta, ride ? [...ride.actions, ...actions] : actions);
   rememberChunks(rt, job.id, chunks, advanced, dropped, etags);
   const env: Record<string, string> = {};
   for (const { name, value } of job.commonEnvironmentSettings) env[name] = value;
@@ -198,5 +217,5 @@ async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free
       requiredSlots: e.spec.requiredSlots,
     };
   });
-  return { assignments, slots, more };
+  return { assignments, slots, more, carried: !!ride };
 }

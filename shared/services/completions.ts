@@ -27,31 +27,56 @@ export interface AppliedCompletions {
  * report, a task terminated meanwhile), each completion is re-applied alone after a read, or
  * skipped when its run is no longer current. Redelivery is therefore a no-op.
  */
-export async function applyCompletions(rt: Runtime, poolId: string, nodeId: string, completions: TaskCompletion[]): Promise<AppliedCompletions> {
+export async function applyCompletions(rt: Runtime, poolId: string, nodeId: string, completions: TaskCompletion[], carry?: Map<string, CompletionPlan>): Promise<AppliedCompletions> {
   const out: AppliedCompletions = { acknowledged: [], succeeded: 0, finished: 0 };
   const byJob = new Map<string, TaskCompletion[]>();
   for (const c of completions) byJob.set(c.jobId, [...(byJob.get(c.jobId) ?? []), c]);
   for (const [jobId, list] of byJob) {
     for (let i = 0; i < list.length; i += 48) {
       const group = list.slice(i, i + 48);
-      try {
-        await applyGroup(rt, poolId, nodeId, jobId, group, false);
-      } catch (err) {
-        if (!isConflictOrStale(err)) throw err;
-        for (const c of group) await applyGroup(rt, poolId, nodeId, jobId, [c], true).catch((e: unknown) => {
-          if (!isConflictOrStale(e)) throw e;
-        });
-      }
+      // A job's only group may ride along with this exchange's claim transaction (see claims.ts).
+      const plan = carry && list.length <= 48 ? await planGroup(rt, poolId, nodeId, jobId, group, false) : undefined;
+      if (plan) carry!.set(jobId, plan);
+      else await applyRobustly(rt, poolId, nodeId, jobId, group);
       for (const c of group) out.acknowledged.push(`${c.jobId}/${c.taskId}`);
       out.finished += group.length;
       out.succeeded += group.filter((c) => c.result === 'success').length;
     }
-    await completeJobIfDone(rt, poolId, jobId);
   }
   return out;
 }
 
+/** Completions planned but not yet committed: their actions and counter delta (one job, one node shard). */
+export interface CompletionPlan {
+  jobId: string;
+  group: TaskCompletion[];
+  actions: TransactionAction[];
+  delta: Partial<TaskCounts>;
+}
+
+/** Commits a group; on a conflict (duplicate report, task changed meanwhile) re-applies each completion alone after a read. */
+export async function applyRobustly(rt: Runtime, poolId: string, nodeId: string, jobId: string, group: TaskCompletion[]): Promise<void> {
+  try {
+    await applyGroup(rt, poolId, nodeId, jobId, group, false);
+  } catch (err) {
+    if (!isConflictOrStale(err)) throw err;
+    for (const c of group) await applyGroup(rt, poolId, nodeId, jobId, [c], true).catch((e: unknown) => {
+      if (!isConflictOrStale(e)) throw e;
+    });
+  }
+}
+
+/** After an exchange's completions are all committed: complete jobs that ran out of work. */
+export async function completeJobsIfDone(rt: Runtime, poolId: string, jobIds: Iterable<string>): Promise<void> {
+  for (const jobId of new Set(jobIds)) await completeJobIfDone(rt, poolId, jobId);
+}
+
 async function applyGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, group: TaskCompletion[], verify: boolean): Promise<void> {
+  const plan = await planGroup(rt, poolId, nodeId, jobId, group, verify);
+  if (plan) await commitWithCounter(rt, jobId, shardOf(`node:${nodeId}`), plan.delta, plan.actions);
+}
+
+async function planGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, group: TaskCompletion[], verify: boolean): Promise<CompletionPlan | undefined> {
   const now = rt.clock();
   const t = now.toISOString();
   const actions: TransactionAction[] = [];
@@ -83,10 +108,10 @@ async function applyGroup(rt: Runtime, poolId: string, nodeId: string, jobId: st
     }
     deltas.push(runStatsDelta(c, tok, canRetry && spec !== undefined));
   }
-  if (actions.length === 0) return;
+  if (actions.length === 0) return undefined;
   if (retries.length) actions.push(createChunkAction(jobId, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), retries));
   actions.push(...outboxActions(rt.config.serviceLogs, jobId, TASK_OUTBOX_PREFIX, events, now.getTime(), rt.ids.hex(3)));
-  await commitWithCounter(rt, jobId, shardOf(`node:${nodeId}`), sumDeltas(...deltas), actions);
+  return { jobId, group, actions, delta: sumDeltas(...deltas) };
 }
 
 /** TaskCompleteEvent for every finished run, plus TaskFailEvent when it failed (as Azure emits them). */

@@ -7,8 +7,8 @@ import type { Runtime } from '../runtime';
 import type { Stored } from '../storage/table';
 import { odataString } from '../storage/keys';
 import { durationSeconds } from '../api/validate';
-import { claimTasks, encodeClaim } from './claims';
-import { applyCompletions } from './completions';
+import { claimTasks, encodeClaim, type ClaimCarry } from './claims';
+import { applyCompletions, applyRobustly, completeJobsIfDone, type CompletionPlan } from './completions';
 import { activeJobsOnPool } from './jobs';
 import { withEtagRetry } from './retry';
 import { cached } from './cache';
@@ -42,8 +42,16 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   checkToken(rt, poolId, nodeId, authorization);
   let node = await cachedNode(rt, poolId, nodeId);
   if (!node) return { tasks: [], commands: [{ kind: 'shutdown' }], acknowledged: req.completions.map((c) => `${c.jobId}/${c.taskId}`) };
-  // 2. Apply completions.
-  const applied = await applyCompletions(rt, poolId, nodeId, req.completions);
+  // 2. Plan completions; a job's completions ride along in that job's claim transaction (step 4).
+  const plans = new Map<string, CompletionPlan>();
+  const applied = await applyCompletions(rt, poolId, nodeId, req.completions, plans);
+  const carry = new Map<string, ClaimCarry>([...plans].map(([jobId, p]) => [jobId, { actions: p.actions, delta: p.delta, commitAlone: () => applyRobustly(rt, poolId, nodeId, jobId, p.group) }]));
+  const settle = async (): Promise<void> => {
+    for (const [jobId, c] of carry) {
+      carry.delete(jobId);
+      await c.commitAlone();
+    }
+  };
   // 3. Boot: the node joins (starting → idle).
   if (req.boot && !SCHEDULABLE.has(node.value.state)) node = await writeNode(rt, node, { state: 'idle', lastBootTime: rt.clock().toISOString(), nodeAgentVersion: req.agentVersion });
   // 4. Work: replay what an earlier attempt of this exchange claimed, then claim more.
@@ -51,7 +59,9 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   const pool = await cached(rt, `pool:${poolId}`, 2000, async () => (await rt.pools.get(poolId))?.value);
   const schedulable = (): boolean => !!node && SCHEDULABLE.has(node.value.state) && node.value.schedulingState === 'enabled' && pool?.state === 'active';
   const slotsLeft = (): number => req.freeSlots - tasks.reduce((n, t) => n + t.requiredSlots, 0);
-  if (schedulable() && slotsLeft() > 0) tasks.push(...(await claimTasks(rt, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId })));
+  if (schedulable() && slotsLeft() > 0) tasks.push(...(await claimTasks(rt, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId }, carry)));
+  await settle();
+  await completeJobsIfDone(rt, poolId, req.completions.map((c) => c.jobId));
   // 5. Nothing to do: long-poll until work is signalled or the wait is over.
   const deadline = rt.clock().getTime() + Math.min(req.waitMs, 20000);
   while (tasks.length === 0 && req.completions.length === 0 && !req.boot && !node.value.commands?.length && schedulable() && slotsLeft() > 0 && !abort?.aborted) {
