@@ -12,6 +12,9 @@ export interface ProcStats {
   maxRssBytes: number;
   readBytes?: number;
   writeBytes?: number;
+  /** Read and write system calls (/proc/<pid>/io syscr, syscw): Linux keeps no per-process disk operation count. */
+  readOps?: number;
+  writeOps?: number;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat; 100 on every mainstream Linux build. */
@@ -36,9 +39,15 @@ export function sampleProcess(pid: number, previous?: ProcStats): ProcStats | un
   if (io) {
     stats.readBytes = Math.max(io.read, previous?.readBytes ?? 0);
     stats.writeBytes = Math.max(io.write, previous?.writeBytes ?? 0);
+    if (io.readOps !== undefined && io.writeOps !== undefined) {
+      stats.readOps = Math.max(io.readOps, previous?.readOps ?? 0);
+      stats.writeOps = Math.max(io.writeOps, previous?.writeOps ?? 0);
+    }
   } else if (previous?.readBytes !== undefined) {
     stats.readBytes = previous.readBytes;
     stats.writeBytes = previous.writeBytes ?? 0;
+    if (previous.readOps !== undefined) stats.readOps = previous.readOps;
+    if (previous.writeOps !== undefined) stats.writeOps = previous.writeOps;
   }
   return stats;
 }
@@ -52,13 +61,15 @@ function readHwm(pid: number): number {
   }
 }
 
-function readIo(pid: number): { read: number; write: number } | undefined {
+function readIo(pid: number): { read: number; write: number; readOps?: number; writeOps?: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/io`, 'latin1');
     const read = /read_bytes:\s+(\d+)/.exec(text);
     const write = /write_bytes:\s+(\d+)/.exec(text);
     if (!read || !write) return undefined;
-    return { read: Number(read[1]), write: Number(write[1]) };
+    const syscr = /syscr:\s+(\d+)/.exec(text);
+    const syscw = /syscw:\s+(\d+)/.exec(text);
+    return { read: Number(read[1]), write: Number(write[1]), ...(syscr && syscw ? { readOps: Number(syscr[1]), writeOps: Number(syscw[1]) } : {}) };
   } catch {
     return undefined;
   }

@@ -21,6 +21,10 @@ import { FailureCodes, serverError, TaskFailure, userError, WALL_CLOCK_EXIT_CODE
 import { taskLayout, UnsafeIdError, type NodeLayout } from './layout';
 import type { Logger } from './log';
 import { sampleProcess, type ProcStats } from './procstats';
+
+/** Process statistics are sampled every EARLY_SAMPLE_MS during a task's first EARLY_SAMPLING_FOR_MS (then by the node's periodic sampler). */
+const EARLY_SAMPLE_MS = 50;
+const EARLY_SAMPLING_FOR_MS = 1000;
 import { downloadResourceFiles } from './resources';
 
 export interface RunnerContext {
@@ -163,12 +167,17 @@ class Run implements TaskRun {
       closeQuietly(files);
     }
     this.child = child;
+    // Short tasks end before the node's periodic sample: sample every 50 ms during the first second.
+    const early = setInterval(() => this.sample(), EARLY_SAMPLE_MS);
+    const earlyEnd = setTimeout(() => clearInterval(early), EARLY_SAMPLING_FOR_MS);
 
     // 4. wait for the exit
     const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: unknown }>((resolve) => {
       child.once('error', (error) => resolve({ error }));
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
+    clearInterval(early);
+    clearTimeout(earlyEnd);
     if ('error' in outcome) return failed(spawnFailure(outcome.error));
     if (this.endReason) this.killGroup('SIGKILL'); // leftovers of the tree
     const exitCode = outcome.code ?? 128 + (outcome.signal ? (osConstants.signals[outcome.signal] ?? 0) : 0);

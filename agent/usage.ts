@@ -2,7 +2,9 @@
  * Cheap node usage for autoscale metrics: CPU from os.cpus() time deltas, memory in use from
  * /proc/meminfo (MemTotal - MemAvailable, falling back to os.freemem), disk space used on the
  * node root's file system (statfs), disk and network counters from /proc deltas (best effort,
- * omitted where /proc is unreadable). Each take() covers the time since the previous take().
+ * omitted where /proc is unreadable). Each take() covers the time since the previous take(), and
+ * also carries the sampler's lifetime figures (averages, peaks, cumulative counters since it
+ * started) from which the control plane computes pool statistics.
  */
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import * as os from 'node:os';
@@ -15,19 +17,75 @@ interface Counters {
   net?: { inBytes: number; outBytes: number };
 }
 
+interface Lifetime {
+  startedAt: number;
+  lastAt: number;
+  first: Counters;
+  weightMs: number;
+  memoryIntegral: number;
+  diskIntegral: number;
+  memoryPeak: number;
+  diskPeak: number;
+}
+
 export class UsageSampler {
   private last: Counters;
   private readonly blockDevices: Set<string> | undefined;
+  private readonly life: Lifetime;
 
-  constructor(private readonly rootDir: string) {
+  constructor(private readonly rootDir: string, private readonly clock: () => number = Date.now) {
     this.blockDevices = listBlockDevices();
     this.last = this.counters();
+    const t = clock();
+    this.life = { startedAt: t, lastAt: t, first: this.last, weightMs: 0, memoryIntegral: 0, diskIntegral: 0, memoryPeak: 0, diskPeak: 0 };
   }
 
   take(): NodeUsage {
     const now = this.counters();
     const prev = this.last;
     this.last = now;
+    const usage = this.interval(now, prev);
+    return { ...usage, ...this.lifetime(now, usage) };
+  }
+
+  /** Lifetime figures: memory and disk weighted by the time each take() covers; counters since the start. */
+  private lifetime(now: Counters, usage: NodeUsage): Partial<NodeUsage> {
+    const l = this.life;
+    const t = this.clock();
+    const dt = Math.max(0, t - l.lastAt);
+    l.lastAt = t;
+    l.weightMs += dt;
+    l.memoryIntegral += usage.memoryBytes * dt;
+    l.memoryPeak = Math.max(l.memoryPeak, usage.memoryBytes);
+    if (usage.diskBytes !== undefined) {
+      l.diskIntegral += usage.diskBytes * dt;
+      l.diskPeak = Math.max(l.diskPeak, usage.diskBytes);
+    }
+    const cpuTotal = now.cpuTotal - l.first.cpuTotal;
+    const out: Partial<NodeUsage> = {
+      upMs: t - l.startedAt,
+      cpuPercentAvg: cpuTotal > 0 ? round2((100 * (now.cpuBusy - l.first.cpuBusy)) / cpuTotal) : 0,
+      memoryBytesAvg: l.weightMs > 0 ? Math.round(l.memoryIntegral / l.weightMs) : usage.memoryBytes,
+      memoryBytesPeak: l.memoryPeak,
+    };
+    if (l.diskPeak > 0) {
+      out.diskBytesAvg = l.weightMs > 0 ? Math.round(l.diskIntegral / l.weightMs) : l.diskPeak;
+      out.diskBytesPeak = l.diskPeak;
+    }
+    if (now.disk && l.first.disk) {
+      out.diskReadBytesTotal = Math.max(0, now.disk.readBytes - l.first.disk.readBytes);
+      out.diskWriteBytesTotal = Math.max(0, now.disk.writeBytes - l.first.disk.writeBytes);
+      out.diskReadOpsTotal = Math.max(0, now.disk.readOps - l.first.disk.readOps);
+      out.diskWriteOpsTotal = Math.max(0, now.disk.writeOps - l.first.disk.writeOps);
+    }
+    if (now.net && l.first.net) {
+      out.networkInBytesTotal = Math.max(0, now.net.inBytes - l.first.net.inBytes);
+      out.networkOutBytesTotal = Math.max(0, now.net.outBytes - l.first.net.outBytes);
+    }
+    return out;
+  }
+
+  private interval(now: Counters, prev: Counters): NodeUsage {
     const total = now.cpuTotal - prev.cpuTotal;
     const usage: NodeUsage = {
       cpuPercent: total > 0 ? round2((100 * (now.cpuBusy - prev.cpuBusy)) / total) : 0,

@@ -94,7 +94,7 @@ export interface TaskCompletion {
   /** True when the task hit maxWallClockTime and was killed. */
   timedOut?: boolean;
   /** Measured process statistics (best effort). */
-  stats?: { userCpuMs: number; kernelCpuMs: number; maxRssBytes: number; readBytes?: number; writeBytes?: number };
+  stats?: { userCpuMs: number; kernelCpuMs: number; maxRssBytes: number; readBytes?: number; writeBytes?: number; readOps?: number; writeOps?: number };
 }
 
 export interface NodeUsage {
@@ -107,6 +107,22 @@ export interface NodeUsage {
   diskWriteOps?: number;
   networkInBytes?: number;
   networkOutBytes?: number;
+  /**
+   * Lifetime figures of the agent (since its usage sampler started, `upMs` ago), for pool statistics:
+   * time-weighted averages and peaks over the samples taken, and cumulative counters.
+   */
+  upMs?: number;
+  cpuPercentAvg?: number;
+  memoryBytesAvg?: number;
+  memoryBytesPeak?: number;
+  diskBytesAvg?: number;
+  diskBytesPeak?: number;
+  diskReadBytesTotal?: number;
+  diskWriteBytesTotal?: number;
+  diskReadOpsTotal?: number;
+  diskWriteOpsTotal?: number;
+  networkInBytesTotal?: number;
+  networkOutBytesTotal?: number;
 }
 
 /** Environment the node provider passes to an agent process. */
