@@ -1,0 +1,64 @@
+/**
+ * The benchmark's own Azurite: the same 3.35.0 with the same flags as infra/local/azurite.ts, plus
+ * `--silent` (no access-log line per request), and its output is no longer read once the ports
+ * are known. infra/local/azurite.ts keeps a 'data' listener that appends every access-log line to
+ * a string and re-runs the port regex over the whole string for each chunk: quadratic in the
+ * number of storage requests, and it runs in the host process. Measured in the quick run it was
+ * the host's largest self-time item (~15%), so it would skew every figure here;
+ * `--stack-azurite` uses startStack's own launcher instead, to show the difference.
+ */
+import { spawn } from 'node:child_process';
+import { connectionStringFor } from '../infra/local/azurite';
+
+export interface BenchAzurite {
+  pid: number;
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+export async function startSilentAzurite(): Promise<BenchAzurite> {
+  const entry = require.resolve('azurite/dist/src/azurite.js');
+  const args = [entry, '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--silent', '--inMemoryPersistence'];
+  for (const s of ['blob', 'queue', 'table']) args.push(`--${s}Host`, '127.0.0.1', `--${s}Port`, '0');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ports: Record<string, number> = {};
+  let output = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Azurite did not start in time:\n${output}`)), 30_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/g)) ports[m[1]!] = Number(m[2]);
+        if (ports.Blob && ports.Queue && ports.Table) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`Azurite exited with ${code}:\n${output}`));
+      });
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  // Keep draining the pipes (so Azurite never blocks on a full pipe) without keeping anything.
+  child.stdout.removeAllListeners('data');
+  child.stderr.removeAllListeners('data');
+  child.stdout.resume();
+  child.stderr.resume();
+  child.removeAllListeners('exit');
+  return {
+    pid: child.pid ?? 0,
+    connectionString: connectionStringFor({ blobPort: ports.Blob!, queuePort: ports.Queue!, tablePort: ports.Table! }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
