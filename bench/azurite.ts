@@ -3,9 +3,10 @@
  * `--silent` (no access-log line per request), and its output is no longer read once the ports
  * are known. infra/local/azurite.ts keeps a 'data' listener that appends every access-log line to
  * a string and re-runs the port regex over the whole string for each chunk: quadratic in the
- * number of storage requests, and it runs in the host process. Measured in the quick run it was
- * the host's largest self-time item (~15%), so it would skew every figure here;
- * `--stack-azurite` uses startStack's own launcher instead, to show the difference.
+ * number of storage requests, in the host process (replayed with one line per chunk: 1,000
+ * requests 40 ms, 5,000 requests 7.5 s, 20,000 requests 91 s of CPU). In an early quick run with
+ * ~5,800 storage requests it was 15% of the host's CPU; a full run makes tens of thousands.
+ * `--stack-azurite` uses startStack's own launcher instead, to compare.
  */
 import { spawn } from 'node:child_process';
 import { connectionStringFor } from '../infra/local/azurite';

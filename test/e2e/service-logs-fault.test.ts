@@ -77,7 +77,11 @@ describe('service logs survive a host killed between the state write and the pub
     expect(await outboxRows(a.stack)).toBeGreaterThanOrEqual(4);
     // A's retries resumed their own interrupted attempts: the pool events reached Event Hubs once, the job's never.
     const sent = await readHub(a.stack.eventHubsConnectionString!);
-    expect(sent.map((e) => e.record.operationName)).toEqual(POOL_LIFECYCLE);
+    // How far A got depends on when its 2 s timer first fired (before or after the pool was steady):
+    // whatever it sent is a prefix of the pool's lifecycle, never a duplicate.
+    const names = sent.map((e) => e.record.operationName);
+    expect(names.length).toBeGreaterThanOrEqual(1);
+    expect(names).toEqual(POOL_LIFECYCLE.slice(0, names.length));
     await a.stack.close();
 
     // 2. Host B on the same storage and data directory publishes what A left, then goes on.
