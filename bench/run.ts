@@ -102,7 +102,8 @@ async function main(): Promise<number> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bp-bench-'));
   const hostLog = { warnings: 0, errors: 0, first: [] as string[] };
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['BATCHPLANE_STORAGE_CONNECTION_STRING', 'BATCHPLANE_PUBLIC_URL', 'APPLICATIONINSIGHTS_CONNECTION_STRING']) delete env[k];
+  // A fresh stack: nothing from the caller's environment may point it at other storage or endpoints.
+  for (const k of ['BATCHPLANE_STORAGE_CONNECTION_STRING', 'BATCHPLANE_PUBLIC_URL', 'BATCHPLANE_EVENTHUBS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_CONNECTION_STRING']) delete env[k];
   progress(`bench: starting a local stack in ${dataDir} (${chosen.map((s) => s.name).join(', ')}${quick ? ', --quick' : ''})`);
   const results: ScenarioResult[] = [];
   let stack: Stack | undefined;
