@@ -31,7 +31,7 @@
  * them (by key, only for the completions the acknowledging request carried).
  */
 import { randomUUID } from 'node:crypto';
-import type { AgentCommand, ExchangeRequest, ExchangeResponse, NodeUsage, TaskCompletion } from '../shared/nodes/protocol';
+import type { AgentCommand, ExchangeRequest, ExchangeResponse, NodeUsage, StartTaskReport, StartTaskSpec, TaskCompletion, UploadServiceLogsCommand } from '../shared/nodes/protocol';
 import type { Logger } from './log';
 import { taskKey, terminatedBeforeStart } from './runner';
 import type { TaskPool } from './tasks';
@@ -59,6 +59,10 @@ export interface ExchangeLoopOptions {
   now?: () => number;
   /** Called once when the host sends a shutdown command. */
   onShutdown?: () => void;
+  /** The pool's start task (agent/starttask.ts): started from a boot answer, reported with every exchange. */
+  startTask?: { start(spec: StartTaskSpec): void; report(): StartTaskReport | undefined };
+  /** Called for an uploadServiceLogs command (the upload runs in the background). */
+  onUploadServiceLogs?: (cmd: UploadServiceLogsCommand) => void;
 }
 
 type Channel = 'poll' | 'report';
@@ -200,6 +204,8 @@ export class ExchangeLoop {
       running: this.o.pool.activeKeys(),
     };
     if (boot) req.boot = true;
+    const startTaskInfo = this.o.startTask?.report();
+    if (startTaskInfo) req.startTaskInfo = startTaskInfo;
     if (channel === 'poll' && this.o.usage && this.now() - this.lastUsageAt >= (this.o.usageIntervalMs ?? 15_000)) {
       this.lastUsageAt = this.now();
       req.usage = this.o.usage();
@@ -258,6 +264,7 @@ export class ExchangeLoop {
       else this.o.pool.offer(t);
     }
     for (const cmd of res.commands) this.command(cmd);
+    if (res.startTask) this.o.startTask?.start(res.startTask);
   }
 
   private command(cmd: AgentCommand): void {
@@ -271,6 +278,9 @@ export class ExchangeLoop {
           this.draining = true;
           this.o.onShutdown?.();
         }
+        return;
+      case 'uploadServiceLogs':
+        this.o.onUploadServiceLogs?.(cmd);
         return;
       default: {
         const unknown: never = cmd;

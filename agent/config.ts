@@ -16,6 +16,8 @@ export interface AgentConfig {
   accountUrl: string;
   /** AZ_BATCH_NODE_IS_DEDICATED (default true). */
   isDedicated?: boolean;
+  /** Where the agent's own output goes (AGENT_ENV.logFile); its directory holds the service logs. */
+  logFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -39,6 +41,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     accountUrl: env[AGENT_ENV.accountUrl] ?? '',
     slots: 1,
     isDedicated: env.AZ_BATCH_NODE_IS_DEDICATED !== 'false',
+    ...(env[AGENT_ENV.logFile] ? { logFile: env[AGENT_ENV.logFile] } : {}),
   };
   if (missing.length) throw new ConfigError(`Missing environment variables: ${missing.join(', ')}`);
   const slots = env[AGENT_ENV.slots];

@@ -31,6 +31,8 @@ export const FailureCodes = {
   ResourceContainerListMiscError: 'ResourceContainerListMiscError',
   /** batchplane-only: a resource file without httpUrl/storageContainerUrl (autoStorageContainerName must be resolved by the control plane). */
   ResourceFileSourceUnsupported: 'ResourceFileSourceUnsupported',
+  /** An output file could not be uploaded (Azure's file upload error code). */
+  FileUploadMiscError: 'FileUploadMiscError',
   /** batchplane-only: the agent itself failed preparing the task (mkdir/open of task files). */
   TaskPreparationFailed: 'TaskPreparationFailed',
 } as const;

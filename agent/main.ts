@@ -4,6 +4,7 @@
  * `runAgent` runs it in-process (tests).
  */
 import { mkdir } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { TaskCompletion } from '../shared/nodes/protocol';
 import { ExchangeLoop, type ExchangeStats } from './client';
 import { ConfigError, configFromEnv, type AgentConfig } from './config';
@@ -11,6 +12,8 @@ import { nodeEnvironment } from './environment';
 import { nodeLayout } from './layout';
 import { consoleLogger, type Logger, type LogLevel } from './log';
 import { TaskPool } from './tasks';
+import { StartTaskRunner } from './starttask';
+import { uploadServiceLogs } from './service-logs';
 import { createTransport, type Transport } from './transport';
 import { UsageSampler } from './usage';
 import { AGENT_VERSION } from './version';
@@ -70,6 +73,12 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     },
     onTaskEvent: deps.onTaskEvent,
   });
+  const startTask = new StartTaskRunner({
+    runner: {
+      identity: { accountName: config.accountName, accountUrl: config.accountUrl, poolId: config.poolId, nodeId: config.nodeId, isDedicated: config.isDedicated ?? true },
+      node, baseEnv: nodeEnvironment(deps.parentEnv ?? process.env), killGraceMs, now: deps.now, log, fetch: deps.fetch,
+    },
+  });
   const usage = new UsageSampler(node.root);
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -88,12 +97,18 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     now: deps.now,
     newId: deps.newId,
     onShutdown: () => void stop(),
+    startTask,
+    onUploadServiceLogs: (cmd) => {
+      if (config.logFile) void uploadServiceLogs(cmd, { nodeId: config.nodeId, logDir: path.dirname(config.logFile), log, fetch: deps.fetch });
+      else log.warn('service log upload requested, but the agent has no log file', { virtualDirectoryName: cmd.virtualDirectoryName });
+    },
   });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       loop.drain();
       pool.terminateAll();
+      startTask.stop();
       await Promise.race([pool.whenIdle(), delay(killGraceMs + 2000)]);
       await loop.flush(deps.stopFlushMs ?? 5000);
       loop.stop();

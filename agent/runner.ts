@@ -5,7 +5,10 @@
  *  3. open stdout.txt/stderr.txt (truncated) and spawn argv[0] with cwd = wd, the task
  *     environment, and the two files as fds 1 and 2 (the output never passes through the agent);
  *     the child gets its own process group so that terminate/timeout kill the whole tree;
- *  4. on exit, build the TaskCompletion (result success iff exit code 0).
+ *  4. on exit, build the TaskCompletion (result success iff exit code 0);
+ *  5. after the process exited: upload the task's outputFiles whose condition the exit code meets
+ *     (outputs.ts; a failed upload makes the result failure with FileUploadMiscError), then
+ *     schedule the task directory's deletion after retentionTime (retention.ts; job tasks only).
  * maxWallClockSeconds counts from the start of step 1: SIGTERM to the group, SIGKILL after the
  * grace period, exit code 0xC000013A and failureInfo {servererror, TaskEnded} as Azure documents.
  * A terminate command does the same and reports the exit code it observes (128+signal when the
@@ -18,9 +21,11 @@ import type { TaskAssignment, TaskCompletion, TaskFailureInfo } from '../shared/
 import { parseCommandLine } from './cmdline';
 import { taskEnvironment, type NodeIdentity } from './environment';
 import { FailureCodes, serverError, TaskFailure, userError, WALL_CLOCK_EXIT_CODE } from './failures';
-import { taskLayout, UnsafeIdError, type NodeLayout } from './layout';
+import { taskLayout, UnsafeIdError, type NodeLayout, type TaskLayout } from './layout';
 import type { Logger } from './log';
 import { sampleProcess, type ProcStats } from './procstats';
+import { uploadOutputFiles } from './outputs';
+import { nodeRetention, type RetentionTimers } from './retention';
 
 /** Process statistics are sampled every EARLY_SAMPLE_MS during a task's first EARLY_SAMPLING_FOR_MS (then by the node's periodic sampler). */
 const EARLY_SAMPLE_MS = 50;
@@ -37,6 +42,8 @@ export interface RunnerContext {
   now?: () => number;
   log: Logger;
   fetch?: typeof fetch;
+  /** Task directory retention timers (default: the agent process's). */
+  retention?: RetentionTimers;
 }
 
 export interface TaskRun {
@@ -55,8 +62,14 @@ export function taskKey(jobId: string, taskId: string): string {
 
 type EndReason = 'timeout' | 'terminate';
 
-export function runTask(assignment: TaskAssignment, ctx: RunnerContext): TaskRun {
-  return new Run(assignment, ctx);
+/** A run outside the jobs' layout (the start task, agent/starttask.ts): its directories and its whole environment. */
+export interface RunPlacement {
+  layout: TaskLayout;
+  environment: Record<string, string>;
+}
+
+export function runTask(assignment: TaskAssignment, ctx: RunnerContext, placement?: RunPlacement): TaskRun {
+  return new Run(assignment, ctx, placement);
 }
 
 class Run implements TaskRun {
@@ -70,10 +83,13 @@ class Run implements TaskRun {
   private killTimer: NodeJS.Timeout | undefined;
   private stats: ProcStats | undefined;
   private finished = false;
+  /** Set once the task's directories and environment are known (step 3). */
+  private prepared: { layout: TaskLayout; env: Record<string, string> } | undefined;
 
   constructor(
     readonly assignment: TaskAssignment,
     private readonly ctx: RunnerContext,
+    private readonly placement?: RunPlacement,
   ) {
     this.key = taskKey(assignment.jobId, assignment.taskId);
     this.now = ctx.now ?? Date.now;
@@ -90,6 +106,35 @@ class Run implements TaskRun {
   }
 
   private async run(): Promise<TaskCompletion> {
+    const a = this.assignment;
+    const retention = this.ctx.retention ?? nodeRetention;
+    let dir: string | undefined;
+    try {
+      dir = this.placement ? undefined : taskLayout(this.ctx.node, a.jobId, a.taskId).taskDir;
+      if (dir) retention.cancel(dir);
+    } catch {
+      // an unsafe id: execute() reports it
+    }
+    const completion = await this.afterExit(await this.execute());
+    if (dir) retention.schedule(dir, a.retentionSeconds, this.now);
+    return completion;
+  }
+
+  /** Step 5: output files, once the process has exited (no exit code = it never ran: nothing to upload). */
+  private async afterExit(c: TaskCompletion): Promise<TaskCompletion> {
+    const files = this.assignment.outputFiles;
+    if (!files?.length || c.exitCode === undefined || !this.prepared) return c;
+    try {
+      await uploadOutputFiles(files, { taskDir: this.prepared.layout.taskDir, workingDir: this.prepared.layout.workingDir, env: this.prepared.env, exitCode: c.exitCode });
+      return c;
+    } catch (err) {
+      const info = err instanceof TaskFailure ? err.info : userError(FailureCodes.FileUploadMiscError, `Uploading output files failed: ${String(err)}`);
+      this.ctx.log.warn('output file upload failed', { task: this.key, code: info.code, message: info.message });
+      return { ...c, result: 'failure', failureInfo: info };
+    }
+  }
+
+  private async execute(): Promise<TaskCompletion> {
     const a = this.assignment;
     const startMs = this.now();
     const complete = (fields: Pick<TaskCompletion, 'result'> & Partial<TaskCompletion>): TaskCompletion => {
@@ -122,7 +167,7 @@ class Run implements TaskRun {
     if (!parsed.ok) return failed(userError(FailureCodes.InvalidCommandLine, parsed.message));
     let layout;
     try {
-      layout = taskLayout(this.ctx.node, a.jobId, a.taskId);
+      layout = this.placement?.layout ?? taskLayout(this.ctx.node, a.jobId, a.taskId);
     } catch (err) {
       if (err instanceof UnsafeIdError) return failed(userError(FailureCodes.InvalidTaskId, err.message));
       throw err;
@@ -147,7 +192,8 @@ class Run implements TaskRun {
 
     // 3. spawn with the output files as fds 1 and 2
     const [program, ...args] = parsed.argv;
-    const env = taskEnvironment(this.ctx.baseEnv, this.ctx.identity, this.ctx.node, a.jobId, a.taskId, layout, a.environment);
+    const env = this.placement?.environment ?? taskEnvironment(this.ctx.baseEnv, this.ctx.identity, this.ctx.node, a.jobId, a.taskId, layout, a.environment);
+    this.prepared = { layout, env };
     let files: [FileHandle, FileHandle];
     try {
       files = await openOutputs(layout.stdoutPath, layout.stderrPath);

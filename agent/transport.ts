@@ -6,6 +6,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { ExchangeRequest, ExchangeResponse } from '../shared/nodes/protocol';
+import { parseStartTask } from './starttask';
 
 export type PostOutcome =
   | { kind: 'ok'; response: ExchangeResponse }
@@ -105,5 +106,6 @@ function parseResponse(text: string): ExchangeResponse | undefined {
     })),
     commands: commands.filter((c): c is ExchangeResponse['commands'][number] => typeof c === 'object' && c !== null && typeof (c as { kind?: unknown }).kind === 'string'),
     acknowledged: acknowledged.filter((k): k is string => typeof k === 'string'),
+    ...parseStartTask(o.startTask),
   };
 }

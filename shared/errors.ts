@@ -44,8 +44,18 @@ export type BatchErrorCode =
   | 'JobCompleted'
   | 'JobNotActive'
   | 'TaskCompleted'
+  | 'TaskNotCompleted'
+  | 'TaskSucceeded'
   | 'TaskFilesUnavailable'
   | 'NodeNotReady'
+  | 'NodeBeingCreated'
+  | 'NodeBeingStarted'
+  | 'NodeBeingRebooted'
+  | 'NodeBeingReimaged'
+  | 'NodeStateUnusable'
+  | 'NodeAlreadyInTargetSchedulingState'
+  | 'NodeUserExists'
+  | 'OperationNotValidOnNode'
   | 'OperationInvalidForCurrentState'
   | 'PoolQuotaReached'
   | 'ActiveJobAndScheduleQuotaReached'
@@ -98,8 +108,18 @@ const STATUS: Record<BatchErrorCode, number> = {
   JobCompleted: 409,
   JobNotActive: 409,
   TaskCompleted: 409,
+  TaskNotCompleted: 409,
+  TaskSucceeded: 409,
   TaskFilesUnavailable: 409,
   NodeNotReady: 409,
+  NodeBeingCreated: 409,
+  NodeBeingStarted: 409,
+  NodeBeingRebooted: 409,
+  NodeBeingReimaged: 409,
+  NodeStateUnusable: 409,
+  NodeAlreadyInTargetSchedulingState: 409,
+  NodeUserExists: 409,
+  OperationNotValidOnNode: 409,
   OperationInvalidForCurrentState: 409,
   PoolQuotaReached: 409,
   ActiveJobAndScheduleQuotaReached: 409,

@@ -1,7 +1,6 @@
 import type { Registrar } from '../registrar';
 import type { Runtime } from '../../shared/runtime';
-import { addPoolOp, deletePoolOp, getPoolOp, listPoolsOp, poolActionOp, poolExistsOp } from '../../shared/api/ops/pools';
-import { notYetOp } from '../../shared/api/ops/account';
+import { addPoolOp, deletePoolOp, getPoolOp, listPoolsOp, patchPoolOp, poolActionOp, poolExistsOp } from '../../shared/api/ops/pools';
 import { ALL_METHODS, batchRoute } from './adapter';
 
 /** Pool routes: /pools, /pools/{poolId}, /pools/{poolId}/{action}. */
@@ -10,6 +9,6 @@ export function registerPoolRoutes(app: Registrar, rt: Runtime): void {
     app.http(name, { route, methods: ALL_METHODS, authLevel: 'anonymous', handler });
   };
   http('pools', 'pools', batchRoute(rt, { GET: listPoolsOp, POST: addPoolOp }));
-  http('pool', 'pools/{poolId}', batchRoute(rt, { GET: getPoolOp, HEAD: poolExistsOp, DELETE: deletePoolOp, PATCH: notYetOp }));
+  http('pool', 'pools/{poolId}', batchRoute(rt, { GET: getPoolOp, HEAD: poolExistsOp, DELETE: deletePoolOp, PATCH: patchPoolOp }));
   http('poolAction', 'pools/{poolId}/{action}', batchRoute(rt, { POST: poolActionOp }));
 }

@@ -42,6 +42,8 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
     '--disableTelemetry',
     '--skipApiVersionCheck',
     '--loose',
+    // No access-log line per request: nothing reads them, and writing them costs Azurite CPU.
+    '--silent',
     '--blobHost', '127.0.0.1', '--blobPort', String(opts.blobPort ?? 0),
     '--queueHost', '127.0.0.1', '--queuePort', String(opts.queuePort ?? 0),
     '--tableHost', '127.0.0.1', '--tablePort', String(opts.tablePort ?? 0),
@@ -74,7 +76,13 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
       reject(new Error(`Azurite exited with ${code}:\n${output}`));
     });
   });
+  // Ports known: stop collecting output (kept, the string would grow with every line Azurite
+  // prints), but keep draining both pipes so Azurite never blocks on a full one.
+  child.stdout!.removeAllListeners('data');
+  child.stderr!.removeAllListeners('data');
+  child.removeAllListeners('exit');
   child.stdout!.resume();
+  child.stderr!.resume();
   const p = { blobPort: ports.Blob!, queuePort: ports.Queue!, tablePort: ports.Table! };
   return {
     ...p,

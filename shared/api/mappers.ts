@@ -59,6 +59,7 @@ export function nodeJson(origin: string, n: NodeRecord, recentTasks?: unknown[])
     totalTasksSucceeded: n.totalTasksSucceeded,
     recentTasks,
     isDedicated: n.isDedicated,
+    startTaskInfo: n.startTaskInfo,
     errors: n.errors?.length ? n.errors : undefined,
     endpointConfiguration: { inboundEndpoints: [] },
     nodeAgentInfo: { version: n.nodeAgentVersion ?? '1.0.0', lastUpdateTime: n.lastBootTime ?? n.allocationTime },

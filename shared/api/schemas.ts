@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { batchId, ciEnum, duration, int32, metadataList, nameValue } from './validate';
+import { outputFile } from './task-schemas';
+import { exitConditions, maxParallelTasks } from './job-schemas';
 
 /** Request bodies of the pool, job and task operations (api-version 2022-10-01.16.0). */
 const imageReference = z.object({
@@ -11,7 +13,7 @@ const imageReference = z.object({
 });
 
 const autoUser = z.object({ scope: ciEnum(['task', 'pool']).optional(), elevationLevel: ciEnum(['nonadmin', 'admin']).optional() });
-export const userIdentity = z.object({ userName: z.string().optional(), autoUser: autoUser.optional() });
+export const userIdentity = z.object({ userName: z.string().optional(), username: z.string().optional(), autoUser: autoUser.optional() }); // the wire name is `username`
 
 export const resourceFile = z.object({
   autoStorageContainerName: z.string().optional(),
@@ -75,16 +77,34 @@ export type PoolResizeBody = z.infer<typeof poolResize>;
 
 const jobConstraints = z.object({ maxWallClockTime: duration(1).optional(), maxTaskRetryCount: int32.min(-1).optional() });
 
+/** JobPreparationTask / JobReleaseTask (defaults and the rules between them: domain/job-tasks). */
+const jobTaskCommon = {
+  id: batchId.optional(),
+  commandLine: z.string().min(1),
+  containerSettings: z.record(z.string(), z.unknown()).optional(),
+  resourceFiles: z.array(resourceFile).optional(),
+  environmentSettings: z.array(nameValue).optional(),
+  userIdentity: userIdentity.optional(),
+};
+export const jobPreparationTask = z.object({
+  ...jobTaskCommon,
+  constraints: z.object({ maxWallClockTime: duration(1).optional(), retentionTime: duration(0).optional(), maxTaskRetryCount: int32.min(-1).optional() }).optional(),
+  waitForSuccess: z.boolean().optional(),
+  rerunOnNodeRebootAfterSuccess: z.boolean().optional(),
+});
+/** maxWallClockTime: "You may not specify a timeout longer than 15 minutes" (400). */
+export const jobReleaseTask = z.object({ ...jobTaskCommon, maxWallClockTime: duration(1, 900).optional(), retentionTime: duration(0).optional() });
+
 export const jobAdd = z.object({
   id: batchId,
   displayName: z.string().max(1024).optional(),
   priority: int32.min(-1000).max(1000).optional(),
-  maxParallelTasks: int32.min(-1).optional(),
+  maxParallelTasks: maxParallelTasks.optional(),
   allowTaskPreemption: z.boolean().optional(),
   constraints: jobConstraints.optional(),
   jobManagerTask: z.record(z.string(), z.unknown()).optional(),
-  jobPreparationTask: z.record(z.string(), z.unknown()).optional(),
-  jobReleaseTask: z.record(z.string(), z.unknown()).optional(),
+  jobPreparationTask: jobPreparationTask.optional(),
+  jobReleaseTask: jobReleaseTask.optional(),
   commonEnvironmentSettings: z.array(nameValue).optional(),
   poolInfo: z.object({ poolId: batchId.optional(), autoPoolSpecification: z.record(z.string(), z.unknown()).optional() }),
   onAllTasksComplete: ciEnum(['noaction', 'terminatejob']).optional(),
@@ -102,9 +122,9 @@ export const taskAdd = z.object({
   displayName: z.string().max(1024).optional(),
   commandLine: z.string().min(1),
   containerSettings: z.record(z.string(), z.unknown()).optional(),
-  exitConditions: z.record(z.string(), z.unknown()).optional(),
+  exitConditions: exitConditions.optional(),
   resourceFiles: z.array(resourceFile).optional(),
-  outputFiles: z.array(z.record(z.string(), z.unknown())).optional(),
+  outputFiles: z.array(outputFile).optional(),
   environmentSettings: z.array(nameValue).optional(),
   affinityInfo: z.object({ affinityId: z.string() }).optional(),
   constraints: z.object({

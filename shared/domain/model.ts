@@ -2,7 +2,8 @@
  * The records batchplane keeps, in Azure Batch's own vocabulary (REST property names), so that
  * mapping to the wire is thin. Pure types: no I/O here.
  */
-import type { NodeUsage } from '../nodes/protocol';
+import type { NodeUsage, RunJobReleaseCommand, UploadServiceLogsCommand } from '../nodes/protocol';
+import type { JobPreparationTask, JobReleaseTask } from './job-tasks';
 
 export type PoolState = 'active' | 'deleting';
 export type AllocationState = 'steady' | 'resizing' | 'stopping';
@@ -31,6 +32,28 @@ export interface ResizeError {
   values?: NameValue[];
 }
 
+/** A pool's start task as stored and returned (REST StartTask, with Azure's defaults filled in). */
+export interface PoolStartTask {
+  commandLine: string;
+  resourceFiles?: ResourceFile[];
+  environmentSettings?: NameValue[];
+  userIdentity: { autoUser: { scope: 'pool' | 'task'; elevationLevel: 'nonadmin' | 'admin' } };
+  maxTaskRetryCount: number;
+  waitForSuccess: boolean;
+}
+
+/** REST StartTaskInformation: the start task's latest run on a node. */
+export interface StartTaskInfo {
+  state: 'running' | 'completed';
+  startTime: string;
+  endTime?: string;
+  exitCode?: number;
+  failureInfo?: { category: 'usererror' | 'servererror'; code: string; message: string; details?: NameValue[] };
+  retryCount: number;
+  lastRetryTime?: string;
+  result?: 'success' | 'failure';
+}
+
 /** The pool as the user specified it (validated), minus the fields batchplane maintains. */
 export interface PoolSpec {
   id: string;
@@ -47,7 +70,7 @@ export interface PoolSpec {
   enableInterNodeCommunication: boolean;
   taskSlotsPerNode: number;
   taskSchedulingPolicy: { nodeFillType: 'spread' | 'pack' };
-  startTask?: Record<string, unknown>;
+  startTask?: PoolStartTask;
   metadata: NameValue[];
   networkConfiguration?: Record<string, unknown>;
   applicationPackageReferences?: Record<string, unknown>[];
@@ -70,6 +93,8 @@ export interface PoolRecord extends PoolSpec {
   resizeGeneration: number;
   /** Where a resize was asked to stop (stopresize). */
   nodeDeallocationOption?: DeallocationOption;
+  /** removenodes: the nodes the running resize removes (instead of the least useful ones). */
+  nodesToRemove?: string[];
   /** Autoscale: the last evaluation, when the next one is due, and the last enableautoscale (30 s rate limit). */
   autoScaleRun?: AutoScaleRun;
   nextAutoScaleEvaluation?: string;
@@ -100,8 +125,35 @@ export interface NodeRecord {
   errors?: { code: string; message: string; errorDetails?: NameValue[] }[];
   /** The latest resource usage the agent reported (as of lastSeen), for autoscale metrics. */
   usage?: NodeUsage;
+  /** The start task's latest run, as the agent reported it (reset when the node boots). */
+  startTaskInfo?: StartTaskInfo;
   /** Commands waiting for the node's agent (delivered with its next exchange). */
-  commands?: { kind: 'terminateTask'; jobId: string; taskId: string }[];
+  commands?: NodeCommand[];
+  /** Node user accounts (node-control.ts): never holds a clear-text password. */
+  users?: NodeUser[];
+  /** A reboot or reimage under way (node-control.ts); cleared once the agent has been restarted. */
+  restart?: NodeRestart;
+}
+
+export type NodeCommand = { kind: 'terminateTask'; jobId: string; taskId: string } | UploadServiceLogsCommand | RunJobReleaseCommand;
+
+export interface NodeUser {
+  name: string;
+  isAdmin: boolean;
+  expiryTime: string;
+  /** scrypt hash `salt:hash` (hex) of the password, when one was given. */
+  passwordHash?: string;
+  sshPublicKey?: string;
+}
+
+export interface NodeRestart {
+  /** Unique per request: the node-commands message that carries it must match. */
+  id: string;
+  kind: 'reboot' | 'reimage';
+  option: DeallocationOption;
+  requestedAt: string;
+  /** When the provider restarted the agent (the new agent's boot makes the node idle). */
+  restartedAt?: string;
 }
 
 export interface JobRecord {
@@ -118,8 +170,8 @@ export interface JobRecord {
   commonEnvironmentSettings: NameValue[];
   metadata: NameValue[];
   jobManagerTask?: Record<string, unknown>;
-  jobPreparationTask?: Record<string, unknown>;
-  jobReleaseTask?: Record<string, unknown>;
+  jobPreparationTask?: JobPreparationTask;
+  jobReleaseTask?: JobReleaseTask;
   state: JobState;
   stateTransitionTime: string;
   previousState?: JobState;
@@ -129,6 +181,8 @@ export interface JobRecord {
   executionInfo: { startTime: string; endTime?: string; poolId?: string; terminateReason?: string; schedulingError?: Record<string, unknown> };
   /** Every task row of the job carries the lower-cased id column `idl` (jobs added before it existed do not). */
   taskIdIndex?: boolean;
+  /** A disable under way or in force: its disableTasks option and when it was asked (see domain/job-state). */
+  disable?: { option: 'requeue' | 'terminate' | 'wait'; at: string };
 }
 
 export interface ResourceFile {

@@ -1,5 +1,5 @@
 import { BatchError } from '../errors';
-import type { DeallocationOption, PoolRecord, PoolSpec } from './model';
+import type { DeallocationOption, NodeRecord, PoolRecord, PoolSpec } from './model';
 import { findVmSize } from './vmsizes';
 
 /** Pure pool rules: creation from a validated spec and the resize transitions. */
@@ -99,7 +99,71 @@ export function resizeSettled(p: PoolRecord, dedicated: number, lowPriority: num
     allocationState: 'steady',
     allocationStateTransitionTime: p.allocationState === 'steady' ? p.allocationStateTransitionTime : t,
     lastModified: t,
+    nodesToRemove: undefined,
   };
+}
+
+/**
+ * removenodes: like a resize down by the number of nodes named, on a steady pool only; the
+ * lifecycle removes exactly the named nodes (`nodesToRemove`) with the given deallocation option.
+ * Allowed on autoscale pools too (Azure does not forbid it; the next evaluation sets the target again).
+ */
+export function startNodeRemoval(p: PoolRecord, nodes: Pick<NodeRecord, 'id' | 'isDedicated'>[], opts: { resizeTimeout?: string; deallocation: DeallocationOption }, now: Date): PoolRecord {
+  if (p.state === 'deleting') throw new BatchError('PoolBeingDeleted', 'The specified pool has been marked for deletion and is being reclaimed.');
+  if (p.allocationState !== 'steady') throw new BatchError('PoolBeingResized', 'The specified pool is currently being resized.');
+  const dedicated = nodes.filter((n) => n.isDedicated).length;
+  const t = now.toISOString();
+  return {
+    ...p,
+    targetDedicatedNodes: Math.max(0, p.currentDedicatedNodes - dedicated),
+    targetLowPriorityNodes: Math.max(0, p.currentLowPriorityNodes - (nodes.length - dedicated)),
+    resizeTimeout: opts.resizeTimeout ?? p.resizeTimeout,
+    nodeDeallocationOption: opts.deallocation,
+    nodesToRemove: nodes.map((n) => n.id),
+    allocationState: 'resizing',
+    allocationStateTransitionTime: t,
+    lastModified: t,
+    resizeErrors: undefined,
+    resizeGeneration: p.resizeGeneration + 1,
+  };
+}
+
+/**
+ * The shrink order of a removenodes resize: the named nodes, then (only when some of them are
+ * gone already and the pool is still above its target) the `fallback` order.
+ */
+export function namedNodesFirst(named: readonly string[], fallback: (nodes: NodeRecord[], count: number) => Set<string>): (nodes: NodeRecord[], count: number) => Set<string> {
+  return (nodes, count) => {
+    const wanted = new Set(named);
+    const picked = new Set(nodes.filter((n) => wanted.has(n.id)).slice(0, count).map((n) => n.id));
+    if (picked.size < count) for (const id of fallback(nodes.filter((n) => !picked.has(n.id)), count - picked.size)) picked.add(id);
+    return picked;
+  };
+}
+
+/** The properties PATCH and updateproperties may change (start-task changes reach nodes when they next boot). */
+export type PoolUpdatableProperties = Pick<PoolSpec, 'startTask' | 'metadata' | 'certificateReferences' | 'applicationPackageReferences' | 'targetNodeCommunicationMode'>;
+
+/**
+ * PATCH (`replace` false): only the properties present in `change` are set. updateproperties
+ * (`replace` true): every updatable property takes the value given, an omitted start task is
+ * removed and an omitted targetNodeCommunicationMode becomes `default` (as the spec says).
+ */
+export function updatePoolProperties(p: PoolRecord, change: Partial<PoolUpdatableProperties>, replace: boolean, now: Date): PoolRecord {
+  if (p.state === 'deleting') throw new BatchError('PoolBeingDeleted', 'The specified pool has been marked for deletion and is being reclaimed.');
+  const next: PoolRecord = { ...p, lastModified: now.toISOString() };
+  if (replace) {
+    next.startTask = change.startTask;
+    next.metadata = change.metadata ?? [];
+    next.certificateReferences = change.certificateReferences ?? [];
+    next.applicationPackageReferences = change.applicationPackageReferences?.length ? change.applicationPackageReferences : undefined;
+    next.targetNodeCommunicationMode = change.targetNodeCommunicationMode ?? 'default';
+    return next;
+  }
+  for (const key of Object.keys(change) as (keyof PoolUpdatableProperties)[]) {
+    if (change[key] !== undefined) (next as unknown as Record<string, unknown>)[key] = change[key];
+  }
+  return next;
 }
 
 export function markDeleting(p: PoolRecord, now: Date): PoolRecord {

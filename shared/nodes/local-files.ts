@@ -1,6 +1,6 @@
 import { promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { FileEntry, NodeFiles } from './provider';
+import type { DeleteOutcome, FileEntry, NodeFiles } from './provider';
 
 /**
  * Node files of local nodes, read from the node root directory. Paths never escape the root:
@@ -51,6 +51,34 @@ export class LocalNodeFiles implements NodeFiles {
     };
     await walk(base, dir === '' || dir === '.' ? '' : dir.replace(/\/$/, ''));
     return out;
+  }
+
+  /**
+   * Deletes a file, or a directory (its contents too when `recursive`). The entry itself is never
+   * followed: a symlink inside the root is removed as a link (its target stays), and `fs.rm`
+   * removes links inside a directory without following them. The containing directory is
+   * resolved with realpath, so nothing outside the root is ever touched; the root itself cannot
+   * be deleted.
+   */
+  async delete(poolId: string, nodeId: string, rel: string, recursive: boolean): Promise<DeleteOutcome> {
+    if (rel.includes('\0') || path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) return 'notFound';
+    const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
+    const name = parts.pop();
+    if (!name) return 'notFound';
+    // The target must resolve inside the root (a link pointing outside answers "not found").
+    if (!this.resolve(poolId, nodeId, rel)) return 'notFound';
+    const parent = this.resolve(poolId, nodeId, parts.length ? parts.join('/') : '.');
+    if (!parent) return 'notFound';
+    const full = path.join(parent, name);
+    const st = await fs.lstat(full).catch(() => undefined);
+    if (!st) return 'notFound';
+    if (st.isDirectory()) {
+      if (!recursive && (await fs.readdir(full)).length > 0) return 'notEmpty';
+      await fs.rm(full, { recursive: true, force: true });
+    } else {
+      await fs.unlink(full);
+    }
+    return 'deleted';
   }
 
   async read(poolId: string, nodeId: string, rel: string, range?: { start: number; end: number }): Promise<Buffer> {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AGENT_ENV } from './protocol';
 import { LocalNodeFiles } from './local-files';
-import type { NodeLaunchSpec, NodeProvider, ProviderData } from './provider';
+import type { NodeLaunchSpec, NodeProvider, ProviderData, ServiceLogFile } from './provider';
 
 /**
  * The `local` node provider: every compute node is a separate node-agent process on this machine
@@ -27,7 +28,8 @@ export class LocalNodeProvider implements NodeProvider {
   async launch(spec: NodeLaunchSpec): Promise<ProviderData> {
     const root = this.rootOf(spec.poolId, spec.nodeId);
     for (const d of ['shared', 'startup', 'workitems']) mkdirSync(path.join(root, d), { recursive: true });
-    const logFd = openSync(path.join(path.dirname(root), `${spec.nodeId}.agent.log`), 'a');
+    const logFile = this.logFile(spec.poolId, spec.nodeId);
+    const logFd = openSync(logFile, 'a');
     const agentMain = path.resolve(__dirname, '../../agent/main.ts');
     const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), agentMain], {
       cwd: root,
@@ -45,6 +47,7 @@ export class LocalNodeProvider implements NodeProvider {
         [AGENT_ENV.poolId]: spec.poolId,
         [AGENT_ENV.nodeId]: spec.nodeId,
         [AGENT_ENV.rootDir]: root,
+        [AGENT_ENV.logFile]: logFile,
       },
     });
     closeSync(logFd);
@@ -60,6 +63,45 @@ export class LocalNodeProvider implements NodeProvider {
     this.started.delete(`${poolId}/${nodeId}`);
     if (pid > 0) await stopProcessGroup(pid);
     rmSync(this.pidFile(poolId, nodeId), { force: true });
+  }
+
+  /**
+   * Reboot / reimage of a local node: the agent's process group is stopped (its tasks die with it,
+   * as on a VM that restarts), its log is rotated (`<node>.agent.<n>.log`, kept: service logs
+   * survive a restart), a reimage empties the node root (a reinstalled OS keeps none of the node's
+   * files; the agent recreates shared/, startup/ and workitems/), and the agent starts again.
+   */
+  async restart(spec: NodeLaunchSpec, data: ProviderData, options: { wipe: boolean }): Promise<ProviderData> {
+    await this.remove(spec.poolId, spec.nodeId, data);
+    const current = this.logFile(spec.poolId, spec.nodeId);
+    if (existsSync(current)) renameSync(current, path.join(path.dirname(current), `${spec.nodeId}.agent.${this.rotatedLogs(spec.poolId, spec.nodeId).length + 1}.log`));
+    if (options.wipe) rmSync(this.rootOf(spec.poolId, spec.nodeId), { recursive: true, force: true });
+    return this.launch(spec);
+  }
+
+  async serviceLogs(poolId: string, nodeId: string): Promise<ServiceLogFile[]> {
+    const names = [...this.rotatedLogs(poolId, nodeId).map((r) => r.name), `${nodeId}.agent.log`];
+    const out: ServiceLogFile[] = [];
+    for (const name of names) {
+      const st = await stat(path.join(this.dataDir, 'nodes', poolId, name)).catch(() => undefined);
+      if (st?.isFile()) out.push({ name, creationTime: st.birthtime.toISOString(), lastModified: st.mtime.toISOString() });
+    }
+    return out;
+  }
+
+  /** Rotated logs of a node, in rotation order. */
+  private rotatedLogs(poolId: string, nodeId: string): { name: string; n: number }[] {
+    const dir = path.join(this.dataDir, 'nodes', poolId);
+    if (!existsSync(dir)) return [];
+    const prefix = `${nodeId}.agent.`;
+    return readdirSync(dir)
+      .filter((f) => f.startsWith(prefix) && /^\d+\.log$/.test(f.slice(prefix.length)))
+      .map((name) => ({ name, n: Number(name.slice(prefix.length, -'.log'.length)) }))
+      .sort((a, b) => a.n - b.n);
+  }
+
+  private logFile(poolId: string, nodeId: string): string {
+    return path.join(this.dataDir, 'nodes', poolId, `${nodeId}.agent.log`);
   }
 
   isAlive(data: ProviderData): boolean | undefined {

@@ -32,6 +32,12 @@ export interface ExchangeRequest {
   running: string[];
   /** Resource usage of the node since the previous exchange (optional; used by autoscale metrics). */
   usage?: NodeUsage;
+  /** The start task's latest run (sent with every exchange once it started; absent before). */
+  startTaskInfo?: StartTaskReport;
+  /** Job preparation/release runs that changed since the host last answered (agent/jobtasks.ts). */
+  jobTaskReports?: JobTaskReport[];
+  /** Jobs whose preparation task failed on this node (waitForSuccess): hand out none of their tasks. */
+  unpreparedJobs?: string[];
 }
 
 export interface ExchangeResponse {
@@ -41,11 +47,98 @@ export interface ExchangeResponse {
   commands: AgentCommand[];
   /** Completions the host has durably applied (by `jobId/taskId`); the agent may forget them. */
   acknowledged: string[];
+  /**
+   * Answer to a boot exchange of a pool with a start task: the agent runs it now (in
+   * AZ_BATCH_NODE_STARTUP_DIR) and reports it in `startTaskInfo`. With waitForSuccess the host
+   * hands out no task until the agent reports it succeeded.
+   */
+  startTask?: StartTaskSpec;
+}
+
+export interface StartTaskSpec {
+  commandLine: string;
+  resourceFiles: ResourceFileSpec[];
+  /** The start task's environmentSettings. */
+  environment: Record<string, string>;
+  /** Retries after a failed run (-1 = unlimited). */
+  maxTaskRetryCount: number;
+  waitForSuccess: boolean;
+  elevationLevel: 'nonadmin' | 'admin';
+  scope: 'pool' | 'task';
+}
+
+/** The start task's latest run on the node (REST StartTaskInformation). */
+export interface StartTaskReport {
+  state: 'running' | 'completed';
+  /** ISO 8601 start of the current (latest) attempt. */
+  startTime: string;
+  endTime?: string;
+  /** Absent when the process never started. */
+  exitCode?: number;
+  result?: 'success' | 'failure';
+  failureInfo?: TaskFailureInfo;
+  retryCount: number;
+  lastRetryTime?: string;
 }
 
 export type AgentCommand =
   | { kind: 'terminateTask'; jobId: string; taskId: string }
-  | { kind: 'shutdown' };
+  | { kind: 'shutdown' }
+  | UploadServiceLogsCommand
+  | RunJobReleaseCommand;
+
+/** Run the job's release task on this node (the job was terminated or deleted); reported in jobTaskReports. */
+export interface RunJobReleaseCommand {
+  kind: 'runJobRelease';
+  jobId: string;
+  /** The job's preparation task id (its directory is AZ_BATCH_JOB_PREP_DIR of the release). */
+  preparationId: string;
+  release: JobTaskRunSpec;
+}
+
+/**
+ * A job's preparation or release task as the agent runs it, in
+ * <root>/workitems/<jobId>/job-1/<id> (wd inside), with the job's AZ_BATCH_* variables.
+ */
+export interface JobTaskRunSpec {
+  id: string;
+  commandLine: string;
+  resourceFiles: ResourceFileSpec[];
+  /** The task's environmentSettings (the job's commonEnvironmentSettings do not apply, as on Azure). */
+  environment: Record<string, string>;
+  /** Seconds; absent = unlimited. */
+  maxWallClockSeconds?: number;
+  elevationLevel: 'nonadmin' | 'admin';
+}
+
+/** The job preparation task an assignment of its job carries (each of them, so any node can prepare). */
+export interface JobPreparationSpec extends JobTaskRunSpec {
+  /** Retries after a failed run (-1 = unlimited). */
+  maxTaskRetryCount: number;
+  waitForSuccess: boolean;
+  rerunOnNodeRebootAfterSuccess: boolean;
+}
+
+/** The latest preparation and/or release run of one job on this node (same shape as the start task's). */
+export interface JobTaskReport {
+  jobId: string;
+  preparation?: StartTaskReport;
+  release?: StartTaskReport;
+}
+
+/**
+ * Upload the agent's own log files (uploadbatchservicelogs): each named file of the agent's log
+ * directory goes to `{containerUrl}/{virtualDirectoryName}/{file}` (PUT Blob with the container
+ * URL's SAS). The control plane chose the files (those whose time span meets the requested range);
+ * the agent uploads in the background and only logs failures (the REST call has already answered).
+ */
+export interface UploadServiceLogsCommand {
+  kind: 'uploadServiceLogs';
+  containerUrl: string;
+  virtualDirectoryName: string;
+  /** Base names inside the agent's log directory (no separators). */
+  files: string[];
+}
 
 export interface ResourceFileSpec {
   httpUrl?: string;
@@ -71,6 +164,24 @@ export interface TaskAssignment {
   /** Seconds; absent = unlimited. */
   maxWallClockSeconds?: number;
   requiredSlots: number;
+  /** Files to upload after the process exits (task outputFiles). */
+  outputFiles?: OutputFileUpload[];
+  /** Seconds to keep the task directory after the task completes (retentionTime); absent = 7 days. */
+  retentionSeconds?: number;
+  /** The job's preparation task: run once on the node before its first task of the job. */
+  jobPreparation?: JobPreparationSpec;
+}
+
+/** One task outputFiles entry, as the agent needs it. */
+export interface OutputFileUpload {
+  /** Relative to the task working directory; `*`, `**`, `?`, `[...]`; $VAR expanded. */
+  filePattern: string;
+  /** Container URL with a SAS granting write access. */
+  containerUrl: string;
+  /** Blob name (pattern without wildcards) or virtual directory (with wildcards). */
+  path?: string;
+  uploadCondition: 'tasksuccess' | 'taskfailure' | 'taskcompletion';
+  uploadHeaders?: { name: string; value?: string }[];
 }
 
 export interface TaskFailureInfo {
@@ -93,6 +204,12 @@ export interface TaskCompletion {
   failureInfo?: TaskFailureInfo;
   /** True when the task hit maxWallClockTime and was killed. */
   timedOut?: boolean;
+  /**
+   * The task was not run and goes back to the queue (no retry counted): its job's preparation task
+   * failed on this node (waitForSuccess). Azure: the task "will return to active and will be
+   * eligible to be assigned to a different Compute Node".
+   */
+  requeue?: boolean;
   /** Measured process statistics (best effort). */
   stats?: { userCpuMs: number; kernelCpuMs: number; maxRssBytes: number; readBytes?: number; writeBytes?: number; readOps?: number; writeOps?: number };
 }
@@ -135,4 +252,6 @@ export const AGENT_ENV = {
   poolId: 'AZ_BATCH_POOL_ID',
   nodeId: 'AZ_BATCH_NODE_ID',
   rootDir: 'AZ_BATCH_NODE_ROOT_DIR',
+  /** The file the agent's stdout/stderr go to; its directory holds the node's service logs. */
+  logFile: 'BATCHPLANE_AGENT_LOG_FILE',
 } as const;

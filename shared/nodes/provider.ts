@@ -35,6 +35,19 @@ export interface NodeFiles {
   stat(poolId: string, nodeId: string, path: string): Promise<FileEntry | undefined>;
   /** Reads [start, end] (inclusive) of a file. */
   read(poolId: string, nodeId: string, path: string, range?: { start: number; end: number }): Promise<Buffer>;
+  /** Deletes a file or directory (a non-empty directory only when recursive); never outside the node root. */
+  delete(poolId: string, nodeId: string, path: string, recursive: boolean): Promise<DeleteOutcome>;
+}
+
+export type DeleteOutcome = 'deleted' | 'notFound' | 'notEmpty';
+
+/** One service log file of a node (the node agent's own logs). */
+export interface ServiceLogFile {
+  /** Base name inside the agent's log directory. */
+  name: string;
+  /** When the file was started and last written (ISO 8601). */
+  creationTime: string;
+  lastModified: string;
 }
 
 export interface NodeProvider {
@@ -42,6 +55,14 @@ export interface NodeProvider {
   launch(spec: NodeLaunchSpec): Promise<ProviderData>;
   /** Stops the node's agent and frees the node (idempotent). */
   remove(poolId: string, nodeId: string, data: ProviderData): Promise<void>;
+  /**
+   * Reboot or reimage: stops the node's agent (and everything it runs), then starts it again with
+   * the same identity; `wipe` (reimage) first empties the node's root directory. Returns the new
+   * provider data.
+   */
+  restart(spec: NodeLaunchSpec, data: ProviderData, options: { wipe: boolean }): Promise<ProviderData>;
+  /** The node agent's log files, oldest first (uploadbatchservicelogs). */
+  serviceLogs(poolId: string, nodeId: string): Promise<ServiceLogFile[]>;
   /** Cheap liveness probe when the provider can tell (local: the process exists); undefined = unknown. */
   isAlive(data: ProviderData): boolean | undefined;
   readonly files: NodeFiles;

@@ -6,10 +6,12 @@ import { shardOf } from '../storage/keys';
 import { advanceChunkAction, dropChunkAction, isConflictOrStale, isExhausted, mergeTaskAction, type Chunk, type PendingEntry } from '../storage/tasks';
 import { durationSeconds } from '../api/validate';
 import { activeJobsOnPool } from './jobs';
+import { parallelAllowance } from '../domain/job-state';
 import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
 import type { TaskCounts } from '../domain/model';
 import { taskStartBody } from '../events/bodies';
 import { outboxActions, TASK_OUTBOX_PREFIX } from '../events/outbox';
+import { assignmentExtras } from './task-assignment';
 
 /** What a claim token carries (opaque to the agent, echoed back with the completion). */
 export interface ClaimToken {
@@ -85,7 +87,7 @@ export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<str
     for (let attempt = 0; attempt < 5 && free > 0; attempt++) {
       const ride = carry?.get(job.id);
       try {
-        const got = await serialized(`claim:${job.id}`, () => claimFromJob(rt, job, req, free, ride));
+        const got = await claimInGroup(rt, { job, req, free, ride });
         if (!got) break;
         if (ride && got.carried) carry!.delete(job.id);
         out.push(...got.assignments);
@@ -107,18 +109,74 @@ export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<str
 
 const chunkCacheKey = (jobId: string): string => `chunks:${jobId}`;
 
-/** Claims of one job run one at a time in this process, so they never race each other on the head chunk. */
-const locks = new Map<string, Promise<unknown>>();
-async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = locks.get(key) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.catch(() => undefined);
-  locks.set(key, tail);
+/** One node's claim on one job, waiting for (or leading) a group commit. */
+interface ClaimWaiter {
+  job: JobRecord;
+  req: ClaimRequest;
+  free: number;
+  ride?: ClaimCarry;
+}
+
+interface ClaimResult {
+  assignments: TaskAssignment[];
+  slots: number;
+  more: boolean;
+  carried: boolean;
+}
+
+interface Pending extends ClaimWaiter {
+  resolve(r: ClaimResult | undefined): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit. Claims of one job run one transaction at a time in this process (so they never
+ * race each other on the head chunk), and the claims that arrive while a transaction is in flight
+ * are served together by the next one: one chunk advance, every node's task rows, their carried
+ * completions and one counter delta. Under load the number of transactions per task falls as
+ * more nodes wait, instead of the job's claims queueing behind each other one by one.
+ */
+const groups = new WeakMap<Runtime, Map<string, { queue: Pending[]; running: boolean }>>();
+/** Actions a group may plan before the counter shard is added (a transaction holds 100). */
+const GROUP_BUDGET = 95;
+
+function claimInGroup(rt: Runtime, w: ClaimWaiter): Promise<ClaimResult | undefined> {
+  let byJob = groups.get(rt);
+  if (!byJob) groups.set(rt, (byJob = new Map()));
+  let g = byJob.get(w.job.id);
+  if (!g) byJob.set(w.job.id, (g = { queue: [], running: false }));
+  const group = g;
+  const done = new Promise<ClaimResult | undefined>((resolve, reject) => group.queue.push({ ...w, resolve, reject }));
+  if (!group.running) void drain(rt, w.job.id, group, byJob);
+  return done;
+}
+
+async function drain(rt: Runtime, jobId: string, g: { queue: Pending[]; running: boolean }, byJob: Map<string, unknown>): Promise<void> {
+  g.running = true;
   try {
-    return await run;
+    while (g.queue.length) {
+      const batch: Pending[] = [g.queue.shift()!];
+      let planned = estimate(batch[0]!);
+      while (g.queue.length && planned + estimate(g.queue[0]!) <= GROUP_BUDGET) {
+        planned += estimate(g.queue[0]!);
+        batch.push(g.queue.shift()!);
+      }
+      try {
+        const results = await claimForGroup(rt, batch);
+        batch.forEach((w, i) => w.resolve(results[i]));
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
   } finally {
-    if (locks.get(key) === tail) locks.delete(key);
+    g.running = false;
+    if (byJob.get(jobId) === g) byJob.delete(jobId);
   }
+}
+
+/** Upper bound of the actions one waiter adds: a task row per free slot, its carried completions. */
+function estimate(w: ClaimWaiter): number {
+  return Math.min(w.free, 48) + (w.ride?.actions.length ?? 0) + 2;
 }
 
 /**
@@ -149,73 +207,99 @@ export function forgetChunks(rt: Runtime, jobId: string): void {
   rt.cache.delete(chunkCacheKey(jobId));
 }
 
-async function claimFromJob(rt: Runtime, job: JobRecord, req: ClaimRequest, free: number, ride?: ClaimCarry): Promise<{ assignments: TaskAssignment[]; slots: number; more: boolean; carried: boolean } | undefined> {
-  const chunks = await headChunks(rt, job.id);
-  if (chunks.length === 0) return undefined;
+/**
+ * Plans and commits one group: walks the head chunks once, FIFO, giving each waiter in arrival
+ * order the entries that fit its free slots, then commits ONE transaction (ETag-guarded chunk
+ * cursors, task rows → running on each waiter's node, carried completions, counter delta).
+ * A conflict fails the whole group; each waiter re-reads and retries on its own.
+ */
+async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimResult | undefined)[]> {
+  const jobId = group[0]!.job.id;
+  const chunks = await headChunks(rt, jobId);
+  if (chunks.length === 0) return group.map(() => undefined);
+  // maxParallelTasks: at most this many more of the job's tasks may start, for the whole group
+  // (running count from the counters).
+  const job = group[0]!.job;
+  const cap = job.maxParallelTasks > 0 ? parallelAllowance(job.maxParallelTasks, (await rt.tasks.counts(jobId)).running) : Number.POSITIVE_INFINITY;
   const advanced = new Map<string, number>();
   const dropped = new Set<string>();
   const now = rt.clock().toISOString();
   const actions: TransactionAction[] = [];
-  const taken: PendingEntry[] = [];
-  let slots = 0;
-  let more = false;
+  const taken: PendingEntry[][] = group.map(() => []);
+  const slots: number[] = group.map(() => 0);
+  const rides = group.reduce((n, w) => n + (w.ride?.actions.length ?? 0), 0);
+  let planned = 0;
+  let ci = 0;
+  const cursor = new Map<string, number>();
+  const at = (c: Chunk): number => cursor.get(c.rowKey) ?? c.next;
+  for (let wi = 0; wi < group.length; wi++) {
+    const w = group[wi]!;
+    while (ci < chunks.length && planned < cap && planned + rides + chunks.length < GROUP_BUDGET - 1) {
+      const chunk = chunks[ci]!;
+      if (isExhausted(chunk) || at(chunk) >= chunk.entries.length) {
+        ci++;
+        continue;
+      }
+      const e = chunk.entries[at(chunk)]!;
+      if (e.spec.requiredSlots > w.free - slots[wi]!) break;
+      taken[wi]!.push(e);
+      slots[wi]! += e.spec.requiredSlots;
+      cursor.set(chunk.rowKey, at(chunk) + 1);
+      planned++;
+    }
+  }
   for (const chunk of chunks) {
     if (isExhausted(chunk)) {
-      if (actions.length < 90) {
-        actions.push(dropChunkAction(job.id, chunk));
-        dropped.add(chunk.rowKey);
-      }
-      continue;
-    }
-    let next = chunk.next;
-    while (next < chunk.entries.length && actions.length + taken.length + (ride?.actions.length ?? 0) < 95) {
-      const e = chunk.entries[next]!;
-      if (e.spec.requiredSlots > free - slots) break;
-      taken.push(e);
-      slots += e.spec.requiredSlots;
-      next++;
-    }
-    if (next > chunk.next) {
-      actions.push(advanceChunkAction(job.id, chunk, next));
-      advanced.set(chunk.rowKey, next);
-    }
-    if (next < chunk.entries.length) {
-      more = true;
-      break;
+      actions.push(dropChunkAction(jobId, chunk));
+      dropped.add(chunk.rowKey);
+    } else if (cursor.has(chunk.rowKey)) {
+      actions.push(advanceChunkAction(jobId, chunk, cursor.get(chunk.rowKey)!));
+      advanced.set(chunk.rowKey, cursor.get(chunk.rowKey)!);
     }
   }
-  if (taken.length === 0) {
-    if (actions.length) rememberChunks(rt, job.id, chunks, advanced, dropped, await rt.tasks.transact(actions));
-    return more ? { assignments: [], slots: 0, more: false, carried: false } : undefined;
+  const more = planned < cap && chunks.some((c) => !isExhausted(c) && at(c) < c.entries.length);
+  if (planned === 0) {
+    if (actions.length) rememberChunks(rt, jobId, chunks, advanced, dropped, await rt.tasks.transact(actions));
+    return group.map(() => (more ? { assignments: [], slots: 0, more: false, carried: false } : undefined));
   }
-  for (const e of taken) {
-    actions.push(mergeTaskAction(job.id, e.spec.id, {
-      state: 'running', stateTransitionTime: now, previousState: 'active', previousStateTransitionTime: e.activeSince, lastModified: now,
-      nodeId: req.nodeId, poolId: req.poolId, claim: req.claimId, startTime: now, retryCount: e.retryCount,
-    }));
-  }
-  const events = taken.map((e) => ({ name: 'TaskStartEvent' as const, time: now, body: taskStartBody(job.id, e.spec, req.poolId, req.nodeId, e.retryCount) }));
-  actions.push(...outboxActions(rt.config.serviceLogs, job.id, TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
-  const delta = moveDelta('active', 'running', taken.length, slots);
-  const etags = await commitWithCounter(rt, job.id, shardOf(`node:${req.nodeId}`), ride ? sumDeltas(delta, ride.delta) : delta, ride ? [...ride.actions, ...actions] : actions);
-  rememberChunks(rt, job.id, chunks, advanced, dropped, etags);
-  const env: Record<string, string> = {};
-  for (const { name, value } of job.commonEnvironmentSettings) env[name] = value;
-  const assignments = taken.map((e): TaskAssignment => {
-    const taskEnv = { ...env };
-    for (const { name, value } of e.spec.environmentSettings) taskEnv[name] = value;
-    const wall = e.spec.constraints.maxWallClockTime ? durationSeconds(e.spec.constraints.maxWallClockTime) : undefined;
-    return {
-      jobId: job.id,
-      taskId: e.spec.id,
-      claim: encodeClaim({ c: req.claimId, r: e.retryCount, m: e.spec.constraints.maxTaskRetryCount, e: etags.get(e.spec.id) ?? '*', s: e.spec.requiredSlots, t: now, ...waits(now, e) }),
-      retryCount: e.retryCount,
-      commandLine: e.spec.commandLine,
-      resourceFiles: e.spec.resourceFiles,
-      environment: taskEnv,
-      ...(wall !== undefined ? { maxWallClockSeconds: wall } : {}),
-      requiredSlots: e.spec.requiredSlots,
-    };
+  const events: { name: 'TaskStartEvent'; time: string; body: unknown }[] = [];
+  const deltas: Partial<TaskCounts>[] = [];
+  const carried: TransactionAction[] = [];
+  group.forEach((w, wi) => {
+    for (const e of taken[wi]!) {
+      actions.push(mergeTaskAction(jobId, e.spec.id, {
+        state: 'running', stateTransitionTime: now, previousState: 'active', previousStateTransitionTime: e.activeSince, lastModified: now,
+        nodeId: w.req.nodeId, poolId: w.req.poolId, claim: w.req.claimId, startTime: now, retryCount: e.retryCount,
+      }));
+      events.push({ name: 'TaskStartEvent', time: now, body: taskStartBody(jobId, e.spec, w.req.poolId, w.req.nodeId, e.retryCount) });
+    }
+    deltas.push(moveDelta('active', 'running', taken[wi]!.length, slots[wi]!));
+    if (w.ride) {
+      carried.push(...w.ride.actions);
+      deltas.push(w.ride.delta);
+    }
   });
-  return { assignments, slots, more, carried: !!ride };
+  actions.push(...outboxActions(rt.config.serviceLogs, jobId, TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
+  const etags = await commitWithCounter(rt, jobId, shardOf(`node:${group[0]!.req.nodeId}`), sumDeltas(...deltas), [...carried, ...actions]);
+  rememberChunks(rt, jobId, chunks, advanced, dropped, etags);
+  return group.map((w, wi) => ({ assignments: taken[wi]!.map((e) => assignmentOf(w, e, now, etags)), slots: slots[wi]!, more: more && taken[wi]!.length > 0, carried: !!w.ride }));
+}
+
+function assignmentOf(w: ClaimWaiter, e: PendingEntry, now: string, etags: Map<string, string>): TaskAssignment {
+  const environment: Record<string, string> = {};
+  for (const { name, value } of w.job.commonEnvironmentSettings) environment[name] = value;
+  for (const { name, value } of e.spec.environmentSettings) environment[name] = value;
+  const wall = e.spec.constraints.maxWallClockTime ? durationSeconds(e.spec.constraints.maxWallClockTime) : undefined;
+  return {
+    jobId: w.job.id,
+    taskId: e.spec.id,
+    claim: encodeClaim({ c: w.req.claimId, r: e.retryCount, m: e.spec.constraints.maxTaskRetryCount, e: etags.get(e.spec.id) ?? '*', s: e.spec.requiredSlots, t: now, ...waits(now, e) }),
+    retryCount: e.retryCount,
+    commandLine: e.spec.commandLine,
+    resourceFiles: e.spec.resourceFiles,
+    environment,
+    ...(wall !== undefined ? { maxWallClockSeconds: wall } : {}),
+    requiredSlots: e.spec.requiredSlots,
+    ...assignmentExtras(e.spec),
+  };
 }

@@ -6,6 +6,7 @@ import { chunkKey, shardOf } from '../storage/keys';
 import { createChunkAction, isConflictOrStale, mergeTaskAction, type PendingEntry } from '../storage/tasks';
 import { decodeClaim, type ClaimToken } from './claims';
 import { activeJobsOnPool, changeJob, terminated } from './jobs';
+import { applyExitJobActions } from './job-control';
 import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
 import { runStatsDelta, taskRunStats } from '../domain/stats';
 import { taskEndEvent } from '../events/bodies';
@@ -66,8 +67,9 @@ export async function applyRobustly(rt: Runtime, poolId: string, nodeId: string,
   }
 }
 
-/** After an exchange's completions are all committed: complete jobs that ran out of work. */
-export async function completeJobsIfDone(rt: Runtime, poolId: string, jobIds: Iterable<string>): Promise<void> {
+/** After an exchange's completions are all committed: job actions of exit conditions, then complete jobs that ran out of work. */
+export async function completeJobsIfDone(rt: Runtime, poolId: string, jobIds: Iterable<string>, completions?: TaskCompletion[]): Promise<void> {
+  if (completions?.length) await applyExitJobActions(rt, poolId, completions);
   for (const jobId of new Set(jobIds)) await completeJobIfDone(rt, poolId, jobId);
 }
 

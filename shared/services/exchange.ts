@@ -7,12 +7,15 @@ import type { Runtime } from '../runtime';
 import type { Stored } from '../storage/table';
 import { odataString } from '../storage/keys';
 import { durationSeconds } from '../api/validate';
-import { claimTasks, encodeClaim, type ClaimCarry } from './claims';
+import { encodeClaim, type ClaimCarry } from './claims';
+import { bootChange, claimWithFill, reportChange, startTaskReport, startTaskSpecOf } from './start-task';
 import { applyCompletions, applyRobustly, completeJobsIfDone, type CompletionPlan } from './completions';
 import { activeJobsOnPool } from './jobs';
 import { withEtagRetry } from './retry';
 import { cached } from './cache';
 import { nodeKey, poolWorkKey } from './signals';
+import { activityState } from '../domain/node-state';
+import { assignmentExtras } from './task-assignment';
 
 const completion = z.object({
   jobId: z.string(), taskId: z.string(), claim: z.string(), startTime: z.string(), endTime: z.string(),
@@ -26,6 +29,7 @@ export const exchangeRequest = z.object({
   freeSlots: z.number().int().min(0), waitMs: z.number().int().min(0).max(30000),
   completions: z.array(completion).max(1000), running: z.array(z.string()).max(1000),
   usage: z.record(z.string(), z.number()).optional(),
+  startTaskInfo: startTaskReport.optional(),
 });
 
 const SCHEDULABLE: ReadonlySet<NodeState> = new Set(['idle', 'running']);
@@ -52,16 +56,19 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
       await c.commitAlone();
     }
   };
-  // 3. Boot: the node joins (starting → idle).
-  if (req.boot && !SCHEDULABLE.has(node.value.state)) node = await writeNode(rt, node, { state: 'idle', lastBootTime: rt.clock().toISOString(), nodeAgentVersion: req.agentVersion });
+  // 3. Boot: the node joins (starting → idle, or waitingforstarttask while its start task runs
+  //    with waitForSuccess); otherwise record what the agent reports of its start task.
+  const pool = await cached(rt, `pool:${poolId}`, 2000, async () => (await rt.pools.get(poolId))?.value);
+  const reported = !req.boot && req.startTaskInfo ? reportChange(node.value, req.startTaskInfo) : undefined;
+  if (req.boot && (!SCHEDULABLE.has(node.value.state) || pool?.startTask)) node = await writeNode(rt, node, bootChange(pool, req.agentVersion, rt.clock()));
+  else if (reported) node = await writeNode(rt, node, reported);
   // 4. Work: replay what an earlier attempt of this exchange claimed, then claim more.
   const tasks: TaskAssignment[] = req.attempt > 1 ? await replayClaims(rt, poolId, nodeId, req.exchangeId) : [];
-  const pool = await cached(rt, `pool:${poolId}`, 2000, async () => (await rt.pools.get(poolId))?.value);
   const schedulable = (): boolean => !!node && SCHEDULABLE.has(node.value.state) && node.value.schedulingState === 'enabled' && pool?.state === 'active';
   const slotsLeft = (): number => req.freeSlots - tasks.reduce((n, t) => n + t.requiredSlots, 0);
-  if (schedulable() && slotsLeft() > 0) tasks.push(...(await claimTasks(rt, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId }, carry)));
+  if (schedulable() && slotsLeft() > 0) tasks.push(...(await claimWithFill(rt, pool, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId }, req.running.length + tasks.length, carry)));
   await settle();
-  await completeJobsIfDone(rt, poolId, req.completions.map((c) => c.jobId));
+  await completeJobsIfDone(rt, poolId, req.completions.map((c) => c.jobId), req.completions);
   // 5. Nothing to do: long-poll until work is signalled or the wait is over.
   const deadline = rt.clock().getTime() + Math.min(req.waitMs, 20000);
   while (tasks.length === 0 && req.completions.length === 0 && !req.boot && !node.value.commands?.length && schedulable() && slotsLeft() > 0 && !abort?.aborted) {
@@ -70,11 +77,11 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
     await rt.signals.wait(poolWorkKey(poolId), Math.min(left, 2000), abort);
     node = await cachedNode(rt, poolId, nodeId);
     if (!node) return { tasks: [], commands: [{ kind: 'shutdown' }], acknowledged: applied.acknowledged };
-    if (schedulable()) tasks.push(...(await claimTasks(rt, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId })));
+    if (schedulable()) tasks.push(...(await claimWithFill(rt, pool, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId }, req.running.length + tasks.length)));
   }
   // 6. Record the node's state and liveness (only when changed or stale).
   const busy = req.running.length + tasks.length > 0;
-  const state: NodeState = SCHEDULABLE.has(node.value.state) ? (busy ? 'running' : 'idle') : node.value.state;
+  const state: NodeState = activityState(node.value.state, node.value.schedulingState, busy);
   const stale = rt.clock().getTime() - Date.parse(node.value.lastSeen ?? '1970-01-01') > LAST_SEEN_WRITE_MS;
   if (state !== node.value.state || stale) {
     node = await writeNode(rt, node, {
@@ -91,7 +98,7 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   // 7. Deliver pending commands (taken off the node row once handed out).
   const commands = node.value.commands ?? [];
   if (commands.length) node = await writeNode(rt, node, { commands: [] }, true);
-  return { tasks, commands, acknowledged: applied.acknowledged };
+  return { tasks, commands, acknowledged: applied.acknowledged, ...(req.boot && pool?.startTask ? { startTask: startTaskSpecOf(pool.startTask) } : {}) };
 }
 
 function checkToken(rt: Runtime, poolId: string, nodeId: string, authorization: string | undefined): void {
@@ -154,6 +161,7 @@ async function replayClaims(rt: Runtime, poolId: string, nodeId: string, exchang
         jobId: job.id, taskId: t.id, retryCount: t.executionInfo.retryCount, commandLine: t.commandLine, resourceFiles: t.resourceFiles, environment: env, requiredSlots: t.requiredSlots,
         claim: encodeClaim({ c: exchangeId, r: t.executionInfo.retryCount, m: t.constraints.maxTaskRetryCount, e: etag, s: t.requiredSlots, t: t.stateTransitionTime }),
         ...(wall !== undefined ? { maxWallClockSeconds: wall } : {}),
+        ...assignmentExtras(t),
       });
     }
   }

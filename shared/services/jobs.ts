@@ -6,17 +6,18 @@ import type { Runtime } from '../runtime';
 import { StorageError } from '../storage/errors';
 import type { Stored } from '../storage/table';
 import { withEtagRetry } from './retry';
+import { cachedTaskCounts, forgetCachedCounts } from './taskflow';
 import { ensureActiveJobQuota } from './quotas';
 import { poolWorkKey } from './signals';
+import { jobTasksOf } from '../domain/job-tasks';
 
 export function newJob(b: JobAddBody, now: Date): JobRecord {
   if (!b.poolInfo.poolId) {
     if (b.poolInfo.autoPoolSpecification) throw new BatchError('UnsupportedProperty', 'Auto pools are not available yet in batchplane.', [{ key: 'PropertyName', value: 'poolInfo.autoPoolSpecification' }]);
     throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'poolInfo.poolId' }]);
   }
-  for (const p of ['jobManagerTask', 'jobPreparationTask', 'jobReleaseTask'] as const) {
-    if (b[p]) throw new BatchError('UnsupportedProperty', `${p} is not available yet in batchplane.`, [{ key: 'PropertyName', value: p }]);
-  }
+  if (b.jobManagerTask) throw new BatchError('UnsupportedProperty', 'jobManagerTask is not available yet in batchplane.', [{ key: 'PropertyName', value: 'jobManagerTask' }]);
+  const jobTasks = jobTasksOf(b.jobPreparationTask, b.jobReleaseTask);
   if (b.usesTaskDependencies) throw new BatchError('UnsupportedProperty', 'Task dependencies are not available yet in batchplane.', [{ key: 'PropertyName', value: 'usesTaskDependencies' }]);
   const t = now.toISOString();
   return {
@@ -32,6 +33,7 @@ export function newJob(b: JobAddBody, now: Date): JobRecord {
     poolInfo: { poolId: b.poolInfo.poolId },
     commonEnvironmentSettings: b.commonEnvironmentSettings ?? [],
     metadata: b.metadata ?? [],
+    ...jobTasks,
     state: 'active',
     stateTransitionTime: t,
     creationTime: t,
@@ -72,7 +74,7 @@ export async function changeJob(rt: Runtime, id: string, change: (j: JobRecord) 
   return res;
 }
 
-/** terminate: the job completes; its pending tasks no longer run. */
+/** Straight to completed (nothing runs any more: onAllTasksComplete). Terminate with running tasks: services/job-control. */
 export function terminated(j: JobRecord, reason: string, now: Date): JobRecord {
   if (j.state === 'completed') throw new BatchError('JobCompleted', 'The specified job is already in a completed state.');
   if (j.state === 'deleting') throw new BatchError('JobBeingDeleted', 'The specified job has been marked for deletion and is being reclaimed.');
@@ -84,22 +86,19 @@ export function terminated(j: JobRecord, reason: string, now: Date): JobRecord {
   };
 }
 
-export async function terminateJob(rt: Runtime, id: string, reason: string | undefined, precondition?: (j: Stored<JobRecord>) => void): Promise<void> {
-  await changeJob(rt, id, (j) => terminated(j, reason ?? 'UserTerminate', rt.clock()), precondition);
-}
-
 /** delete: mark deleting, remove every row of the job's partition, then the job row. */
 export async function deleteJob(rt: Runtime, id: string, precondition?: (j: Stored<JobRecord>) => void): Promise<void> {
   const job = await changeJob(rt, id, (j) => (j.state === 'deleting' ? j : { ...j, state: 'deleting', previousState: j.state, previousStateTransitionTime: j.stateTransitionTime, stateTransitionTime: rt.clock().toISOString() }), precondition);
   await flushServiceLogs(rt, { table: 'tasks', partitionKey: id });
   await rt.tasks.deleteJobRows(id);
+  forgetCachedCounts(rt, id);
   await rt.jobs.delete(id);
   if (job.value.poolInfo.poolId) invalidateJobsOnPool(rt, job.value.poolInfo.poolId);
 }
 
 export async function taskCounts(rt: Runtime, jobId: string): Promise<TaskCounts> {
   await getJob(rt, jobId);
-  return rt.tasks.counts(jobId);
+  return cachedTaskCounts(rt, jobId);
 }
 
 /** Active jobs of a pool by priority (desc) then age, cached for a second per process. */

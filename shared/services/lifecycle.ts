@@ -1,4 +1,4 @@
-import { resizeSettled } from '../domain/pool';
+import { namedNodesFirst, resizeSettled } from '../domain/pool';
 import type { NodeRecord, PoolRecord } from '../domain/model';
 import type { Runtime } from '../runtime';
 import type { Stored } from '../storage/table';
@@ -50,7 +50,7 @@ export async function handlePoolCommand(rt: Runtime, cmd: PoolCommand): Promise<
       await Promise.all(fresh.map(async (n) => launchNode(rt, pool.value, { value: n, etag: await rt.nodes.insert(n) })));
       current += granted;
     } else if (current > target) {
-      current = await shrinkPool(rt, pool.value, nodes, current - target, cmd, { removeNode, pickNodesToRemove });
+      current = await shrinkPool(rt, pool.value, nodes, current - target, cmd, { removeNode, pickNodesToRemove: pool.value.nodesToRemove?.length ? namedNodesFirst(pool.value.nodesToRemove, pickNodesToRemove) : pickNodesToRemove });
       // Nodes still finishing their tasks (taskcompletion): the pool stays resizing; the command comes back.
       if (current > target) return;
     }

@@ -4,7 +4,7 @@ import { requeueNodeTasks } from './recovery';
 import { withEtagRetry } from './retry';
 import { nodeKey } from './signals';
 
-const LIVE = new Set(['idle', 'running', 'starting', 'creating', 'waitingforstarttask']);
+const LIVE = new Set(['idle', 'running', 'offline', 'starting', 'creating', 'waitingforstarttask']);
 
 /**
  * Node liveness sweep (timer-triggered). A node whose agent stopped talking (heartbeat timeout),

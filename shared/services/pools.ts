@@ -1,6 +1,8 @@
 import { BatchError } from '../errors';
 import type { PoolAddBody, PoolResizeBody } from '../api/schemas';
-import { checkTaskSlots, markDeleting, newPool, startResize, stopResize } from '../domain/pool';
+import { checkTaskSlots, markDeleting, newPool, startNodeRemoval, startResize, stopResize, updatePoolProperties, type PoolUpdatableProperties } from '../domain/pool';
+import { startTaskOf } from '../domain/starttask';
+import type { PoolPatchBody, PoolUpdatePropertiesBody, NodeRemoveBody } from '../api/pool-schemas';
 import { autoScaleSpec, withInitialAutoScale } from '../domain/autoscaling';
 import { ensurePoolQuota } from './quotas';
 import { isKnownNodeAgentSku } from '../domain/images';
@@ -37,6 +39,16 @@ function unsupported(name: string, reason: string): BatchError {
   return new BatchError('UnsupportedProperty', 'One of the properties specified in the request body is not supported.', [{ key: 'PropertyName', value: name }, { key: 'Reason', value: reason }]);
 }
 
+/**
+ * Certificates and application packages need the Batch account's certificate store and
+ * application packages, which local nodes do not have: a non-empty list is refused (400
+ * UnsupportedProperty), never silently ignored; an empty list is accepted (it asks for nothing).
+ */
+function checkLocalReferences(b: { certificateReferences?: unknown[]; applicationPackageReferences?: unknown[] }): void {
+  if (b.certificateReferences?.length) throw unsupported('certificateReferences', 'Certificates cannot be installed on local nodes.');
+  if (b.applicationPackageReferences?.length) throw unsupported('applicationPackageReferences', 'Application packages cannot be deployed to local nodes.');
+}
+
 /** Turns a validated add body into a pool spec, applying Azure's cross-property rules. */
 export function poolSpecOf(b: PoolAddBody, autoscaleMinIntervalSeconds = 300): PoolSpec {
   if (!findVmSize(b.vmSize)) throw invalid('vmSize', b.vmSize, 'The specified VM size is not supported.');
@@ -48,7 +60,8 @@ export function poolSpecOf(b: PoolAddBody, autoscaleMinIntervalSeconds = 300): P
     if (b.targetDedicatedNodes !== undefined || b.targetLowPriorityNodes !== undefined) throw invalid('targetDedicatedNodes', String(b.targetDedicatedNodes ?? b.targetLowPriorityNodes), 'targetDedicatedNodes and targetLowPriorityNodes must not be specified when enableAutoScale is true.');
     autoScale = autoScaleSpec(b, autoscaleMinIntervalSeconds);
   } else if (b.targetDedicatedNodes === undefined && b.targetLowPriorityNodes === undefined) throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'targetDedicatedNodes' }]);
-  if (b.startTask) throw new BatchError('UnsupportedProperty', 'Pool start tasks are not available yet in batchplane.', [{ key: 'PropertyName', value: 'startTask' }]);
+  const startTask = b.startTask ? startTaskOf(b.startTask) : undefined;
+  checkLocalReferences(b);
   const slots = b.taskSlotsPerNode ?? b.maxTasksPerNode ?? 1;
   checkTaskSlots(b.vmSize, slots);
   return {
@@ -66,8 +79,8 @@ export function poolSpecOf(b: PoolAddBody, autoscaleMinIntervalSeconds = 300): P
     taskSchedulingPolicy: { nodeFillType: b.taskSchedulingPolicy?.nodeFillType ?? 'spread' },
     metadata: b.metadata ?? [],
     networkConfiguration: b.networkConfiguration,
-    applicationPackageReferences: b.applicationPackageReferences,
-    certificateReferences: b.certificateReferences,
+    ...(startTask ? { startTask } : {}),
+    ...(b.certificateReferences ? { certificateReferences: b.certificateReferences } : {}),
     userAccounts: b.userAccounts,
     targetNodeCommunicationMode: b.targetNodeCommunicationMode,
   };
@@ -132,3 +145,44 @@ export async function deletePool(rt: Runtime, id: string, precondition?: (p: Sto
   const res = await changePool(rt, id, (p) => (p.state === 'deleting' ? p : markDeleting(p, rt.clock())), precondition, (before) => (before.state === 'deleting' ? [] : [['PoolDeleteStartEvent', poolDeleteStartBody(before)]]));
   await rt.storage.send(QUEUES.poolCommands, { kind: 'delete', poolId: id, generation: res.value.resizeGeneration } satisfies PoolCommand);
 }
+
+/**
+ * PATCH (replace false) and updateproperties (replace true). A changed start task reaches a node
+ * when it next boots (joins, reboots or is reimaged), as in Azure; running nodes keep theirs.
+ */
+export async function updatePool(rt: Runtime, id: string, body: PoolPatchBody | PoolUpdatePropertiesBody, replace: boolean, precondition?: (p: Stored<PoolRecord>) => void): Promise<Stored<PoolRecord>> {
+  checkLocalReferences(body);
+  const change: Partial<PoolUpdatableProperties> = {
+    ...(body.startTask ? { startTask: startTaskOf(body.startTask) } : {}),
+    ...(body.metadata ? { metadata: body.metadata } : {}),
+    ...(body.certificateReferences ? { certificateReferences: body.certificateReferences } : {}),
+    ...(body.applicationPackageReferences ? { applicationPackageReferences: body.applicationPackageReferences } : {}),
+    ...(body.targetNodeCommunicationMode ? { targetNodeCommunicationMode: body.targetNodeCommunicationMode } : {}),
+  };
+  const res = await changePool(rt, id, (p) => updatePoolProperties(p, change, replace, rt.clock()), precondition);
+  rt.cache.delete(`pool:${id}`);
+  return res;
+}
+
+/** removenodes: at most 100 named nodes of a steady pool; the lifecycle removes them (202). */
+export async function removePoolNodes(rt: Runtime, id: string, body: NodeRemoveBody, precondition?: (p: Stored<PoolRecord>) => void): Promise<Stored<PoolRecord>> {
+  if (body.nodeList.length > MAX_REMOVE_NODES) {
+    throw new BatchError('RequestBodyTooLarge', `The number of nodes to remove exceeds the maximum of ${MAX_REMOVE_NODES}.`, [{ key: 'MaxLimit', value: String(MAX_REMOVE_NODES) }]);
+  }
+  const ids = [...new Set(body.nodeList)];
+  const cur = await getPool(rt, id);
+  precondition?.(cur);
+  startNodeRemoval(cur.value, [], { deallocation: 'requeue' }, rt.clock()); // state checks (409) before the node lookups
+  // Every named node must be in the pool (404 NodeNotFound otherwise, and nothing changes).
+  const nodes = new Map((await rt.nodes.listByPool(id)).map((n) => [n.value.id, n.value]));
+  const named = ids.map((nodeId) => {
+    const n = nodes.get(nodeId);
+    if (!n) throw new BatchError('NodeNotFound', 'The specified node does not exist.', [{ key: 'NodeId', value: nodeId }]);
+    return n;
+  });
+  const out = await changePool(rt, id, (p) => startNodeRemoval(p, named, { resizeTimeout: body.resizeTimeout, deallocation: body.nodeDeallocationOption ?? 'requeue' }, rt.clock()), precondition, (_b, after) => [['PoolResizeStartEvent', poolResizeStartBody(after)]]);
+  await rt.storage.send(QUEUES.poolCommands, { kind: 'resize', poolId: id, generation: out.value.resizeGeneration } satisfies PoolCommand);
+  return out;
+}
+
+export const MAX_REMOVE_NODES = 100;

@@ -1,9 +1,9 @@
 import type { TransactionAction } from '@azure/data-tables';
-import { BatchError } from '../errors';
+import { positionOf, refusal, transition } from '../domain/task-state';
 import type { TaskFailureInfo, TaskRecord } from '../domain/model';
 import type { Runtime } from '../runtime';
 import { shardOf } from '../storage/keys';
-import { isExhausted, mergeTaskAction, rewriteChunkAction, type Chunk } from '../storage/tasks';
+import { isExhausted, mergeTaskAction, rewriteChunkAction, type Chunk, type PendingEntry } from '../storage/tasks';
 import type { Stored } from '../storage/table';
 import { getTask } from './tasks';
 import { forgetChunks } from './claims';
@@ -22,14 +22,15 @@ export async function terminateTask(rt: Runtime, jobId: string, taskId: string, 
   await withEtagRetry(async () => {
     const t = await getTask(rt, jobId, taskId);
     precondition?.(t);
-    if (t.value.state === 'completed') throw new BatchError('TaskCompleted', 'The specified task is already completed.');
-    if (t.value.state === 'active') {
+    const tr = transition(positionOf(t.value), { kind: 'terminate' });
+    if (!tr.ok) throw refusal(tr.code);
+    if (tr.queue === 'dequeue') {
       const now = rt.clock().toISOString();
       const merge = mergeTaskAction(jobId, taskId, { state: 'completed', stateTransitionTime: now, previousState: 'active', previousStateTransitionTime: t.value.stateTransitionTime, lastModified: now, endTime: now, result: 'failure', failureInfo: JSON.stringify(ENDED) }, t.etag);
       await commitWithCounter(rt, jobId, shardOf(`ctl:${taskId}`), moveDelta('active', 'failed', 1, t.value.requiredSlots), [...(await unqueue(rt, jobId, taskId)), merge]);
       return;
     }
-    if (t.value.nodeInfo) await sendCommand(rt, t.value.nodeInfo.poolId, t.value.nodeInfo.nodeId, { kind: 'terminateTask', jobId, taskId });
+    if (tr.killOnNode && t.value.nodeInfo) await sendCommand(rt, t.value.nodeInfo.poolId, t.value.nodeInfo.nodeId, { kind: 'terminateTask', jobId, taskId });
   });
 }
 
@@ -49,13 +50,22 @@ export async function deleteTask(rt: Runtime, jobId: string, taskId: string, pre
 
 /** The chunk rewrite that takes a pending task out of its job's queue (empty when not queued). */
 async function unqueue(rt: Runtime, jobId: string, taskId: string): Promise<TransactionAction[]> {
+  return rewritePending(rt, jobId, taskId, () => undefined);
+}
+
+/**
+ * The chunk rewrite that replaces a pending task's queue entry with `edit(entry)` (removes it when
+ * `edit` answers undefined); empty when the task is not queued. ETag-guarded like a claim.
+ */
+export async function rewritePending(rt: Runtime, jobId: string, taskId: string, edit: (e: PendingEntry) => PendingEntry | undefined): Promise<TransactionAction[]> {
   const chunks: Chunk[] = await rt.tasks.chunks(jobId, 1000);
   for (const c of chunks) {
     if (isExhausted(c)) continue;
     const idx = c.entries.findIndex((e, i) => i >= c.next && e.spec.id === taskId);
     if (idx < 0) continue;
     forgetChunks(rt, jobId);
-    return [rewriteChunkAction(jobId, c, c.entries.filter((_, i) => i >= c.next && i !== idx))];
+    const entries = c.entries.flatMap((e, i) => (i < c.next ? [] : i !== idx ? [e] : (edit(e) ?? [])));
+    return [rewriteChunkAction(jobId, c, entries)];
   }
   return [];
 }
@@ -64,7 +74,7 @@ async function sendCommand(rt: Runtime, poolId: string, nodeId: string, cmd: { k
   await withEtagRetry(async () => {
     const n = await rt.nodes.get(poolId, nodeId);
     if (!n) return;
-    const commands = [...(n.value.commands ?? []).filter((c) => c.jobId !== cmd.jobId || c.taskId !== cmd.taskId), cmd];
+    const commands = [...(n.value.commands ?? []).filter((c) => c.kind !== 'terminateTask' || c.jobId !== cmd.jobId || c.taskId !== cmd.taskId), cmd];
     await rt.nodes.update({ ...n.value, commands }, n.etag);
   });
   rt.cache.delete(nodeKey(poolId, nodeId));

@@ -1,5 +1,5 @@
 import type { TransactionAction } from '@azure/data-tables';
-import type { TaskCounts } from '../domain/model';
+import { addCounts, zeroCounts, type TaskCounts } from '../domain/model';
 import type { Runtime } from '../runtime';
 import { counterKey } from '../storage/keys';
 import { isConflictOrStale } from '../storage/tasks';
@@ -15,6 +15,7 @@ export async function commitWithCounter(rt: Runtime, jobId: string, shard: numbe
     try {
       const etags = await rt.tasks.transact([...actions, change.action]);
       change.commit(etags.get(counterKey(shard)));
+      adjustCachedCounts(rt, jobId, delta);
       return etags;
     } catch (err) {
       rt.tasks.forgetCounter(jobId, shard);
@@ -52,4 +53,49 @@ export function sumDeltas(...ds: Partial<TaskCounts>[]): Partial<TaskCounts> {
   const out: Partial<TaskCounts> = {};
   for (const d of ds) for (const [k, v] of Object.entries(d) as [keyof TaskCounts, number][]) out[k] = (out[k] ?? 0) + v;
   return out;
+}
+
+/**
+ * Task counts as GET /jobs/{id}/taskcounts serves them. Azure documents these counts as possibly
+ * a few seconds behind; here they are read from the counter shards at most once per
+ * COUNTS_TTL_MS per job and process (concurrent readers share one read), and this process's own
+ * transitions are added to the cached figures as they commit, so a client always sees its own
+ * writes. Other instances' writes show within the TTL.
+ */
+export const COUNTS_TTL_MS = 1000;
+const countsKey = (jobId: string): string => `counts:${jobId}`;
+const reading = new WeakMap<Runtime, Map<string, { read: Promise<TaskCounts>; dirty: boolean }>>();
+
+export async function cachedTaskCounts(rt: Runtime, jobId: string): Promise<TaskCounts> {
+  const hit = rt.cache.get(countsKey(jobId));
+  if (hit && hit.until > rt.clock().getTime()) return hit.value as TaskCounts;
+  let inflight = reading.get(rt);
+  if (!inflight) reading.set(rt, (inflight = new Map()));
+  const running = inflight.get(jobId);
+  if (running) return running.read;
+  const entry = { read: Promise.resolve(zeroCounts()), dirty: false };
+  const map = inflight;
+  entry.read = (async () => {
+    try {
+      const counts = await rt.tasks.counts(jobId);
+      // A commit of this process landed while reading: the figures may predate it, keep them uncached.
+      if (!entry.dirty) rt.cache.set(countsKey(jobId), { until: rt.clock().getTime() + COUNTS_TTL_MS, value: counts });
+      return counts;
+    } finally {
+      map.delete(jobId);
+    }
+  })();
+  inflight.set(jobId, entry);
+  return entry.read;
+}
+
+function adjustCachedCounts(rt: Runtime, jobId: string, delta: Partial<TaskCounts>): void {
+  const hit = rt.cache.get(countsKey(jobId));
+  const inflight = reading.get(rt)?.get(jobId);
+  if (inflight) inflight.dirty = true;
+  if (hit) rt.cache.set(countsKey(jobId), { until: hit.until, value: addCounts(hit.value as TaskCounts, delta) });
+}
+
+export function forgetCachedCounts(rt: Runtime, jobId: string): void {
+  rt.cache.delete(countsKey(jobId));
 }

@@ -1,6 +1,7 @@
 import type { TransactionAction } from '@azure/data-tables';
 import { BatchError, type BatchErrorCode } from '../errors';
 import type { TaskAddBody } from '../api/schemas';
+import type { OutputFileBody } from '../api/task-schemas';
 import type { JobRecord, TaskRecord, TaskSpec } from '../domain/model';
 import type { Runtime } from '../runtime';
 import { StorageError } from '../storage/errors';
@@ -8,6 +9,8 @@ import { chunkKey, shardOf } from '../storage/keys';
 import { createChunkAction, createTaskAction, type PendingEntry, type TaskRun } from '../storage/tasks';
 import type { Stored } from '../storage/table';
 import { getJob, invalidateJobsOnPool } from './jobs';
+import { checkExitConditions } from '../domain/exit-conditions';
+import { acceptsTasks } from '../domain/job-state';
 import { commitWithCounter, moveDelta } from './taskflow';
 
 export interface AddTaskResult {
@@ -26,8 +29,16 @@ export function taskSpecOf(b: TaskAddBody, job: JobRecord): TaskSpec {
   if (b.containerSettings) refuse('containerSettings', 'Running tasks in containers');
   if (b.multiInstanceSettings) refuse('multiInstanceSettings', 'Multi-instance tasks');
   if (b.dependsOn) refuse('dependsOn', 'Task dependencies');
-  if (b.outputFiles?.length) refuse('outputFiles', 'Task output files');
-  if (b.exitConditions) refuse('exitConditions', 'Exit conditions');
+  // authenticationTokenSettings: no token is minted for local nodes, so it is refused rather than ignored.
+  if (b.authenticationTokenSettings) refuse('authenticationTokenSettings', 'Authentication tokens for tasks');
+  // Local nodes run every task as the agent's user: a named pool user account cannot be honoured.
+  if (b.userIdentity?.userName) refuse('userIdentity.userName', 'Running tasks as a named user account');
+  if (b.resourceFiles?.some((r) => r.identityReference)) refuse('resourceFiles.identityReference', 'Managed identities for resource files');
+  b.outputFiles?.forEach((f, i) => {
+    if (f.destination.container.identityReference) refuse(`outputFiles[${i}].destination.container.identityReference`, 'Managed identities for output files');
+    if (f.destination.autoStorage) refuse(`outputFiles[${i}].destination.autoStorage`, 'Auto-storage output files');
+  });
+  checkExitConditions(b.exitConditions, job.onTaskFailure);
   if (b.applicationPackageReferences?.length) refuse('applicationPackageReferences', 'Application packages');
   if (b.resourceFiles?.some((r) => r.autoStorageContainerName)) refuse('resourceFiles.autoStorageContainerName', 'Auto-storage resource files');
   return {
@@ -44,7 +55,20 @@ export function taskSpecOf(b: TaskAddBody, job: JobRecord): TaskSpec {
     requiredSlots: b.requiredSlots ?? 1,
     userIdentity: b.userIdentity,
     affinityInfo: b.affinityInfo,
-    authenticationTokenSettings: b.authenticationTokenSettings,
+    exitConditions: b.exitConditions,
+    ...(b.outputFiles?.length ? { outputFiles: b.outputFiles.map(storedOutputFile) } : {}),
+  };
+}
+
+const CONDITIONS = { tasksuccess: 'TaskSuccess', taskfailure: 'TaskFailure', taskcompletion: 'TaskCompletion' } as const;
+
+/** An outputFiles entry as stored and returned (uploadCondition in the service's casing, as real GETs show it). */
+function storedOutputFile(f: OutputFileBody): Record<string, unknown> {
+  const c = f.destination.container;
+  return {
+    filePattern: f.filePattern,
+    destination: { container: { containerUrl: c.containerUrl, ...(c.path !== undefined ? { path: c.path } : {}), ...(c.uploadHeaders?.length ? { uploadHeaders: c.uploadHeaders } : {}) } },
+    uploadOptions: { uploadCondition: CONDITIONS[f.uploadOptions.uploadCondition] },
   };
 }
 
@@ -52,7 +76,8 @@ function checkJobAcceptsTasks(job: JobRecord): void {
   if (job.state === 'completed') throw new BatchError('JobCompleted', 'The specified job is already in a completed state.');
   if (job.state === 'deleting') throw new BatchError('JobBeingDeleted', 'The specified job has been marked for deletion and is being reclaimed.');
   if (job.state === 'terminating') throw new BatchError('JobBeingTerminated', 'The specified job is being terminated.');
-  if (job.state !== 'active') throw new BatchError('JobNotActive', 'The specified job is not in an active state.');
+  // A disabled job still takes tasks: they run once it is enabled (domain/job-state).
+  if (!acceptsTasks(job.state)) throw new BatchError('JobNotActive', 'The specified job is not in an active state.');
 }
 
 let chunkSeq = 0;

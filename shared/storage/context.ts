@@ -7,7 +7,7 @@ import { EntityTable } from './table';
 import { TABLES, type TableName } from './keys';
 import { upgradeIndexColumns } from './upgrade';
 
-export const QUEUES = { poolCommands: 'pool-commands', submissions: 'task-submissions' } as const;
+export const QUEUES = { poolCommands: 'pool-commands', submissions: 'task-submissions', nodeCommands: 'node-commands' } as const;
 
 export interface StorageOptions {
   connectionString: string;

@@ -8,6 +8,7 @@
  *   tasks  PK jobId       RK taskId                     one row per task, plus special rows:
  *                         RK '!c!<shard>'               task-count counters (summed on read)
  *                         RK '!q!<time><seq>'           pending chunks: FIFO runnable tasks with their specs
+ *                         RK '!p!<nodeId>'              job preparation/release status of one node
  *   metrics PK poolId    RK sampleKey(time)            one autoscale metric sample per pool and period, newest first
  *   usage  PK poolId      RK nodeId                     one node lifetime, written when the node is removed
  * Batch ids are [A-Za-z0-9_-]; special rows start with '!' (sorts before any id) and end before '!~'.
@@ -20,6 +21,12 @@ export const JOB_PK = 'job';
 
 export const COUNTER_PREFIX = '!c!';
 export const CHUNK_PREFIX = '!q!';
+export const JOB_TASK_STATUS_PREFIX = '!p!';
+
+/** RowKey of a node's job preparation/release status row (in the job's tasks partition). */
+export function jobTaskStatusKey(nodeId: string): string {
+  return `${JOB_TASK_STATUS_PREFIX}${nodeId}`;
+}
 /** Rows with RowKey >= this are user tasks. */
 export const TASK_ROWS_FROM = '!~';
 export const COUNTER_SHARDS = 16;

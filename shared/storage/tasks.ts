@@ -1,7 +1,7 @@
 import type { TransactionAction } from '@azure/data-tables';
 import { addCounts, STAT_COUNTS, zeroCounts, type TaskCounts, type TaskRecord, type TaskSpec, type TaskState } from '../domain/model';
 import { packDoc, unpackDoc } from './doc';
-import { CHUNK_PREFIX, COUNTER_PREFIX, counterKey, odataString, TASK_ROWS_FROM } from './keys';
+import { CHUNK_PREFIX, COUNTER_PREFIX, counterKey, JOB_TASK_STATUS_PREFIX, jobTaskStatusKey, odataString, TASK_ROWS_FROM } from './keys';
 import { StorageError } from './errors';
 import type { EntityTable, Page, Row, Stored } from './table';
 
@@ -72,7 +72,8 @@ function runColumns(run: Partial<TaskRun>): Record<string, unknown> {
 
 export function taskFromRow(row: Row): TaskRecord {
   const spec = unpackDoc<TaskSpec>(row);
-  const s = (k: string): string | undefined => (typeof row[k] === 'string' ? (row[k] as string) : undefined);
+  // An empty string is an emptied column (see resetTaskAction): absent.
+  const s = (k: string): string | undefined => (typeof row[k] === 'string' && row[k] !== '' ? (row[k] as string) : undefined);
   const n = (k: string): number | undefined => (typeof row[k] === 'number' ? (row[k] as number) : undefined);
   const failure = s('failureInfo');
   const stats = s('stats');
@@ -185,6 +186,17 @@ export class TaskRepository {
   }
 
   /** The oldest pending chunks of a job (FIFO), at most `max`. */
+  /** The job's preparation/release status rows ('!p!<nodeId>'), as stored (columns: poolId, nodeId, JSON strings). */
+  async jobTaskStatusRows(jobId: string): Promise<Row[]> {
+    const rows = await this.table.all(`PartitionKey eq ${odataString(jobId)} and RowKey ge '${JOB_TASK_STATUS_PREFIX}' and RowKey lt '!p~'`);
+    return rows.map((r) => r.row);
+  }
+
+  /** Merges columns into a node's preparation/release status row (created when absent). */
+  async mergeJobTaskStatus(jobId: string, nodeId: string, columns: Record<string, unknown>): Promise<void> {
+    await this.table.upsert({ partitionKey: jobId, rowKey: jobTaskStatusKey(nodeId), ...columns }, 'Merge');
+  }
+
   async chunks(jobId: string, max: number): Promise<Chunk[]> {
     const p = await this.table.page(`PartitionKey eq ${odataString(jobId)} and RowKey ge '${CHUNK_PREFIX}' and RowKey lt '!q~'`, max);
     return p.items.map(({ row, etag }) => ({ rowKey: row.rowKey, etag, entries: unpackDoc<PendingEntry[]>(row), next: Number(row.next ?? 0) }));
@@ -240,6 +252,20 @@ export function createTaskAction(jobId: string, spec: TaskSpec, run: TaskRun): T
 
 export function mergeTaskAction(jobId: string, taskId: string, run: Partial<TaskRun>, etag = '*'): TransactionAction {
   return ['update', { partitionKey: jobId, rowKey: taskId, ...runColumns(run) }, 'Merge', { etag }];
+}
+
+/** Merge-updates run columns and empties `clear` (a Merge cannot remove a property; an empty value reads as absent). */
+export function resetTaskAction(jobId: string, taskId: string, run: Partial<TaskRun>, clear: (keyof TaskRun)[], etag: string): TransactionAction {
+  const row: Row = { partitionKey: jobId, rowKey: taskId, ...runColumns(run) };
+  for (const k of clear) row[k] = '';
+  return ['update', row, 'Merge', { etag }];
+}
+
+/** Rewrites a task's spec (Task_Update) with run columns; `doc` slices the previous spec had beyond the new one are emptied. */
+export function mergeTaskSpecAction(jobId: string, spec: TaskSpec, previous: TaskSpec, run: Partial<TaskRun>, etag: string): TransactionAction {
+  const doc: Record<string, string> = packDoc(spec);
+  for (const k of Object.keys(packDoc(previous))) doc[k] ??= '';
+  return ['update', { partitionKey: jobId, rowKey: spec.id, ...doc, ...runColumns(run) }, 'Merge', { etag }];
 }
 
 export function createChunkAction(jobId: string, rowKey: string, entries: PendingEntry[]): TransactionAction {

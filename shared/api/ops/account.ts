@@ -1,11 +1,9 @@
 import { BatchError } from '../../errors';
 import { SUPPORTED_IMAGES, type SupportedImage } from '../../domain/images';
 import type { Runtime } from '../../runtime';
-import { nodeJson } from '../mappers';
-import { jsonResponse, metadataUrl, type ApiRequest, type ApiResponse } from '../wire';
-import { notAvailable, param } from './common';
-import { listArray, listPage, selectOne } from './list';
-import { NODE_COLUMNS } from './columns';
+import type { ApiRequest, ApiResponse } from '../wire';
+import { notAvailable } from './common';
+import { listArray } from './list';
 
 export async function supportedImagesOp(req: ApiRequest, _rt: Runtime): Promise<ApiResponse> {
   return listArray(req, {
@@ -40,28 +38,6 @@ async function nodeCountsOf(rt: Runtime, poolId: string): Promise<Record<string,
   }
   const lowPriority: Record<string, number> = Object.fromEntries(NODE_STATES.map((s) => [s, 0]));
   return { poolId, dedicated: { ...dedicated, total: nodes.length }, lowPriority: { ...lowPriority, total: 0 } };
-}
-
-export async function listNodesOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
-  const poolId = param(req, 'poolId');
-  if (!(await rt.pools.get(poolId))) throw new BatchError('PoolNotFound', 'The specified pool does not exist.');
-  return listPage(req, rt, {
-    schema: 'nodes',
-    columns: NODE_COLUMNS,
-    fetch: (f, top, cont) => rt.nodes.page(poolId, f, top, cont),
-    toJson: (n) => nodeJson(req.origin, n.value),
-    metadata: 'nodes',
-  });
-}
-
-export async function getNodeOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
-  const poolId = param(req, 'poolId');
-  const n = await rt.nodes.get(poolId, param(req, 'nodeId'));
-  if (!n) {
-    if (!(await rt.pools.get(poolId))) throw new BatchError('PoolNotFound', 'The specified pool does not exist.');
-    throw new BatchError('NodeNotFound', 'The specified node does not exist.');
-  }
-  return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'nodes/@Element'), ...(await selectOne(req, 'nodes', n.value, (x) => nodeJson(req.origin, x))) });
 }
 
 /** Every route of the spec that batchplane does not serve yet answers 400 with a clear code. */

@@ -99,7 +99,25 @@ function parseRange(h: string | undefined, size: number): { start: number; end: 
   return { start, end };
 }
 
+/**
+ * DELETE a file, or a directory with `recursive=true` (an empty one without). A non-empty
+ * directory without `recursive` "must be empty or deletion will fail": the spec names no code, so
+ * batchplane answers 409 OperationInvalidForCurrentState. 200 with no body on success.
+ */
+async function del(req: ApiRequest, rt: Runtime, target: Target): Promise<ApiResponse> {
+  const rel = relPath(req);
+  const flag = (req.query.get('recursive') ?? 'false').toLowerCase();
+  if (flag !== 'true' && flag !== 'false') throw new BatchError('InvalidQueryParameterValue', 'Value for one of the query parameters specified in the request URI is invalid.', [{ key: 'QueryParameterName', value: 'recursive' }, { key: 'QueryParameterValue', value: req.query.get('recursive') ?? '' }]);
+  const full = target.base ? `${target.base}/${rel}` : rel;
+  const outcome = await rt.provider.files.delete(target.poolId, target.nodeId, full, flag === 'true');
+  if (outcome === 'notFound') throw new BatchError('FileNotFound', 'The specified file does not exist.');
+  if (outcome === 'notEmpty') throw new BatchError('OperationInvalidForCurrentState', 'The specified directory is not empty: set recursive=true to delete it with its contents.');
+  return emptyResponse(req, 200);
+}
+
 export const listTaskFilesOp = async (req: ApiRequest, rt: Runtime): Promise<ApiResponse> => list(req, rt, await taskTarget(req, rt));
 export const getTaskFileOp = async (req: ApiRequest, rt: Runtime): Promise<ApiResponse> => get(req, rt, await taskTarget(req, rt));
 export const listNodeFilesOp = async (req: ApiRequest, rt: Runtime): Promise<ApiResponse> => list(req, rt, await nodeTarget(req, rt));
 export const getNodeFileOp = async (req: ApiRequest, rt: Runtime): Promise<ApiResponse> => get(req, rt, await nodeTarget(req, rt));
+export const deleteTaskFileOp = async (req: ApiRequest, rt: Runtime): Promise<ApiResponse> => del(req, rt, await taskTarget(req, rt));
+export const deleteNodeFileOp = async (req: ApiRequest, rt: Runtime): Promise<ApiResponse> => del(req, rt, await nodeTarget(req, rt));

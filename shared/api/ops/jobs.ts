@@ -2,7 +2,9 @@ import { BatchError } from '../../errors';
 import type { JobRecord } from '../../domain/model';
 import type { Runtime } from '../../runtime';
 import type { Stored } from '../../storage/table';
-import { addJob, deleteJob, getJob, taskCounts, terminateJob } from '../../services/jobs';
+import { addJob, deleteJob, getJob, taskCounts } from '../../services/jobs';
+import { disableJob, enableJob, terminateJob, updateJobProperties } from '../../services/job-control';
+import { jobDisable, jobPatch, jobUpdate } from '../job-schemas';
 import { checkConditions } from '../conditions';
 import { batchEtag } from '../etag';
 import { jobJson, taskCountsJson } from '../mappers';
@@ -61,10 +63,30 @@ export async function jobActionOp(req: ApiRequest, rt: Runtime): Promise<ApiResp
   if (req.method === 'GET' && action === 'jobpreparationandreleasetaskstatus') throw notAvailable('Job preparation and release tasks');
   if (req.method === 'POST' && action === 'addtaskcollection') return addTaskCollectionOp(req, rt);
   if (req.method === 'POST' && action === 'terminate') {
-    const body = req.body.length ? validate(jobTerminate, jsonBody(req)) : {};
-    await terminateJob(rt, id, body.terminateReason, guard(req));
-    return emptyResponse(req, 202, { dataserviceid: `${req.origin}/jobs/${id}` });
+    const body = req.body.toString('utf8').trim() ? validate(jobTerminate, jsonBody(req)) : {};
+    return accepted(req, 'terminate', await terminateJob(rt, id, body.terminateReason ?? 'UserTerminate', guard(req)));
   }
-  if (req.method === 'POST' && (action === 'disable' || action === 'enable')) throw notAvailable(`Job ${action}`);
+  if (req.method === 'POST' && action === 'disable') {
+    const body = validate(jobDisable, jsonBody(req));
+    return accepted(req, 'disable', await disableJob(rt, id, body.disableTasks, guard(req)));
+  }
+  if (req.method === 'POST' && action === 'enable') return accepted(req, 'enable', await enableJob(rt, id, guard(req)));
   throw new BatchError('InvalidUri', 'The requested URI does not represent any resource on the server.');
+}
+
+/** 202 of a job action, headers as the service sends them (DataServiceId names the action). */
+function accepted(req: ApiRequest, action: string, j: Stored<JobRecord>): ApiResponse {
+  return emptyResponse(req, 202, resourceHeaders(`${req.origin}/jobs/${j.value.id}/${action}`, batchEtag(j.etag), j.value.lastModified));
+}
+
+/** PATCH /jobs/{jobId}: only the given properties change. */
+export async function patchJobOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const j = await updateJobProperties(rt, param(req, 'jobId'), validate(jobPatch, jsonBody(req)), 'patch', guard(req));
+  return emptyResponse(req, 200, resourceHeaders(`${req.origin}/jobs/${j.value.id}`, batchEtag(j.etag), j.value.lastModified));
+}
+
+/** PUT /jobs/{jobId}: every updatable property is replaced (omitted ones take their defaults). */
+export async function updateJobOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const j = await updateJobProperties(rt, param(req, 'jobId'), validate(jobUpdate, jsonBody(req)), 'replace', guard(req));
+  return emptyResponse(req, 200, resourceHeaders(`${req.origin}/jobs/${j.value.id}`, batchEtag(j.etag), j.value.lastModified));
 }

@@ -2,14 +2,15 @@ import { BatchError } from '../../errors';
 import type { PoolRecord } from '../../domain/model';
 import type { Runtime } from '../../runtime';
 import type { Stored } from '../../storage/table';
-import { addPool, deletePool, getPool, resizePool, stopPoolResize } from '../../services/pools';
+import { addPool, deletePool, getPool, removePoolNodes, resizePool, stopPoolResize, updatePool } from '../../services/pools';
+import { nodeRemove, poolPatch, poolUpdateProperties } from '../pool-schemas';
 import { checkConditions } from '../conditions';
 import { batchEtag } from '../etag';
 import { poolJson } from '../mappers';
 import { poolAdd, poolResize } from '../schemas';
 import { validate } from '../validate';
 import { emptyResponse, jsonBody, jsonResponse, metadataUrl, resourceHeaders, type ApiRequest, type ApiResponse } from '../wire';
-import { notAvailable, param } from './common';
+import { param } from './common';
 import { listPage, selectOne } from './list';
 import { POOL_COLUMNS } from './columns';
 import { poolStats } from '../../services/usage';
@@ -66,6 +67,27 @@ export async function stopResizeOp(req: ApiRequest, rt: Runtime): Promise<ApiRes
   return emptyResponse(req, 202, resourceHeaders(url(req, id), batchEtag(p.etag), p.value.lastModified));
 }
 
+/** PATCH /pools/{poolId}: only the properties given change (200). */
+export async function patchPoolOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const id = param(req, 'poolId');
+  const p = await updatePool(rt, id, validate(poolPatch, jsonBody(req)), false, guard(req));
+  return emptyResponse(req, 200, resourceHeaders(url(req, id), batchEtag(p.etag), p.value.lastModified));
+}
+
+/** POST /pools/{poolId}/updateproperties: replaces the updatable properties (204, as the spec and the recordings). */
+export async function updatePropertiesOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const id = param(req, 'poolId');
+  const p = await updatePool(rt, id, validate(poolUpdateProperties, jsonBody(req)), true, guard(req));
+  return emptyResponse(req, 204, resourceHeaders(url(req, id), batchEtag(p.etag), p.value.lastModified));
+}
+
+/** POST /pools/{poolId}/removenodes (202). */
+export async function removeNodesOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const id = param(req, 'poolId');
+  const p = await removePoolNodes(rt, id, validate(nodeRemove, jsonBody(req)), guard(req));
+  return emptyResponse(req, 202, resourceHeaders(url(req, id), batchEtag(p.etag), p.value.lastModified));
+}
+
 /** POST /pools/{poolId}/{action} */
 export async function poolActionOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
   const action = param(req, 'action').toLowerCase();
@@ -73,6 +95,7 @@ export async function poolActionOp(req: ApiRequest, rt: Runtime): Promise<ApiRes
   if (action === 'stopresize') return stopResizeOp(req, rt);
   const autoscale = Object.hasOwn(AUTOSCALE_ACTIONS, action) ? AUTOSCALE_ACTIONS[action] : undefined;
   if (autoscale) return autoscale(req, rt);
-  if (['updateproperties', 'removenodes'].includes(action)) throw notAvailable(`Pool ${action}`);
+  if (action === 'updateproperties') return updatePropertiesOp(req, rt);
+  if (action === 'removenodes') return removeNodesOp(req, rt);
   throw new BatchError('InvalidUri', 'The requested URI does not represent any resource on the server.');
 }

@@ -2,6 +2,8 @@ import { BatchError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { addTasks, getTask } from '../../services/tasks';
 import { deleteTask, terminateTask } from '../../services/task-control';
+import { reactivateTask, updateTask } from '../../services/task-update';
+import { taskUpdate } from '../task-schemas';
 import type { TaskRecord } from '../../domain/model';
 import type { Stored } from '../../storage/table';
 import { checkConditions } from '../conditions';
@@ -80,6 +82,15 @@ export async function deleteTaskOp(req: ApiRequest, rt: Runtime): Promise<ApiRes
   return emptyResponse(req, 200);
 }
 
+/** PUT /jobs/{jobId}/tasks/{taskId} (Task_Update): 200, no body; the constraints are replaced. */
+export async function updateTaskOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
+  const jobId = param(req, 'jobId');
+  const taskId = param(req, 'taskId');
+  const body = validate(taskUpdate, jsonBody(req));
+  const r = await updateTask(rt, jobId, taskId, body, guard(req));
+  return emptyResponse(req, 200, resourceHeaders(`${req.origin}/jobs/${jobId}/tasks/${taskId}`, batchEtag(r.etag), r.lastModified));
+}
+
 /** POST /jobs/{jobId}/tasks/{taskId}/{action} and GET …/subtasksinfo */
 export async function taskActionOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
   const action = param(req, 'action').toLowerCase();
@@ -87,7 +98,11 @@ export async function taskActionOp(req: ApiRequest, rt: Runtime): Promise<ApiRes
     await terminateTask(rt, param(req, 'jobId'), param(req, 'taskId'), guard(req));
     return emptyResponse(req, 204, { dataserviceid: `${req.origin}/jobs/${param(req, 'jobId')}/tasks/${param(req, 'taskId')}` });
   }
-  if (action === 'reactivate') throw notAvailable(`Task ${action}`);
+  if (req.method === 'POST' && action === 'reactivate') {
+    const url = `${req.origin}/jobs/${param(req, 'jobId')}/tasks/${param(req, 'taskId')}`;
+    const r = await reactivateTask(rt, param(req, 'jobId'), param(req, 'taskId'), guard(req));
+    return emptyResponse(req, 204, resourceHeaders(url, batchEtag(r.etag), r.lastModified));
+  }
   if (action === 'subtasksinfo') throw notAvailable('Multi-instance subtasks');
   throw new BatchError('InvalidUri', 'The requested URI does not represent any resource on the server.');
 }

@@ -1,0 +1,66 @@
+import { BatchError } from '../errors';
+import type { NameValue, NodeRecord, NodeState, PoolStartTask, ResourceFile, StartTaskInfo } from './model';
+
+/**
+ * Pure rules of a pool's start task: what is accepted and stored (Azure's defaults filled in),
+ * and how the node's state follows the runs its agent reports.
+ *
+ *   boot ──(start task, waitForSuccess)──▶ waitingforstarttask ──success──▶ idle
+ *                                                              └─failure (after retries)─▶ starttaskfailed
+ *   boot ──(no start task, or waitForSuccess false)──▶ idle   (a report changes nothing)
+ */
+export interface StartTaskInput {
+  commandLine: string;
+  resourceFiles?: (ResourceFile & { identityReference?: unknown })[];
+  environmentSettings?: NameValue[];
+  userIdentity?: { userName?: string; username?: string; autoUser?: { scope?: 'task' | 'pool'; elevationLevel?: 'nonadmin' | 'admin' } };
+  maxTaskRetryCount?: number;
+  waitForSuccess?: boolean;
+  containerSettings?: Record<string, unknown>;
+}
+
+function unsupported(name: string, reason: string): BatchError {
+  return new BatchError('UnsupportedProperty', 'One of the properties specified in the request body is not supported.', [{ key: 'PropertyName', value: name }, { key: 'Reason', value: reason }]);
+}
+
+/** The start task as stored and returned; throws UnsupportedProperty for what a local node cannot do. */
+export function startTaskOf(s: StartTaskInput, path = 'startTask'): PoolStartTask {
+  if (s.containerSettings) throw unsupported(`${path}.containerSettings`, 'Local nodes do not run containers.');
+  if (s.userIdentity?.userName !== undefined || s.userIdentity?.username !== undefined) throw unsupported(`${path}.userIdentity.username`, 'Local nodes have no named user accounts; use an autoUser.');
+  if (s.resourceFiles?.some((r) => r.identityReference !== undefined)) throw unsupported(`${path}.resourceFiles.identityReference`, 'Managed identities are not available to local nodes.');
+  const auto = s.userIdentity?.autoUser;
+  return {
+    commandLine: s.commandLine,
+    ...(s.resourceFiles?.length ? { resourceFiles: s.resourceFiles.map(({ identityReference: _, ...r }) => r) } : {}),
+    ...(s.environmentSettings?.length ? { environmentSettings: s.environmentSettings } : {}),
+    // Azure's defaults (api-version 2022-10-01): a pool-scoped non-admin auto user, no retry, wait for success.
+    userIdentity: { autoUser: { scope: auto?.scope ?? 'pool', elevationLevel: auto?.elevationLevel ?? 'nonadmin' } },
+    maxTaskRetryCount: s.maxTaskRetryCount ?? 0,
+    waitForSuccess: s.waitForSuccess ?? true,
+  };
+}
+
+/** The node's state when its agent boots (joins, or comes back after a reboot/reimage). */
+export function bootState(startTask: PoolStartTask | undefined): NodeState {
+  return startTask?.waitForSuccess ? 'waitingforstarttask' : 'idle';
+}
+
+/**
+ * The agent reported its start task's latest run: the change to the node row, or undefined when
+ * nothing changes. Only a node waiting for its start task (waitForSuccess) changes state; a
+ * report that repeats the stored one changes nothing.
+ */
+export function startTaskReported(node: NodeRecord, info: StartTaskInfo): Partial<NodeRecord> | undefined {
+  const state = stateAfterReport(node.state, info);
+  if (state === node.state && sameInfo(node.startTaskInfo, info)) return undefined;
+  return state === node.state ? { startTaskInfo: info } : { startTaskInfo: info, state };
+}
+
+function stateAfterReport(state: NodeState, info: StartTaskInfo): NodeState {
+  if (state !== 'waitingforstarttask' || info.state !== 'completed') return state;
+  return info.result === 'success' ? 'idle' : 'starttaskfailed';
+}
+
+function sameInfo(a: StartTaskInfo | undefined, b: StartTaskInfo): boolean {
+  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+}

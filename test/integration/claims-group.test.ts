@@ -1,0 +1,77 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobAdd, taskAdd } from '../../shared/api/schemas';
+import { loadConfig } from '../../shared/config';
+import { createRuntime, type Runtime } from '../../shared/runtime';
+import { claimTasks } from '../../shared/services/claims';
+import { activeJobsOnPool, addJob, taskCounts } from '../../shared/services/jobs';
+import { addTasks } from '../../shared/services/tasks';
+import { TABLES } from '../../shared/storage/keys';
+import { azuriteConnectionString, uniqueName } from '../support/storage';
+
+let rt: Runtime;
+
+beforeAll(async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bp-claims-'));
+  rt = createRuntime(loadConfig({ AzureWebJobsStorage: azuriteConnectionString(), BATCHPLANE_STORAGE_PREFIX: uniqueName('g'), BATCHPLANE_DATA_DIR: dataDir }));
+  await rt.storage.ensure();
+});
+afterAll(async () => {
+  if (rt) await Promise.all(TABLES.map((t) => rt.storage.tables[t].client.deleteTable()));
+});
+
+async function jobWithTasks(poolId: string, n: number, slots = 1): Promise<string> {
+  const id = uniqueName('job');
+  await addJob(rt, jobAdd.parse({ id, poolInfo: { poolId } }));
+  const bodies = Array.from({ length: n }, (_, i) => taskAdd.parse({ id: `t${String(i).padStart(3, '0')}`, commandLine: '/bin/true', requiredSlots: slots }));
+  await addTasks(rt, id, bodies);
+  return id;
+}
+
+describe('group commit of claims', () => {
+  it('claims of many nodes arriving together share transactions, and no task is handed out twice', async () => {
+    const poolId = uniqueName('pool');
+    const jobId = await jobWithTasks(poolId, 40);
+    await activeJobsOnPool(rt, poolId); // warm the per-process job list, so only claim traffic is counted
+    const before = rt.storage.counter.snapshot().table;
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => claimTasks(rt, { poolId, nodeId: `n${i}`, freeSlots: 4, claimId: `x${i}` })));
+    const requests = rt.storage.counter.snapshot().table - before;
+    const ids = claims.flat().map((a) => a.taskId);
+    expect(ids).toHaveLength(32);
+    expect(new Set(ids).size).toBe(32);
+    for (const got of claims) expect(got).toHaveLength(4);
+    // FIFO across the group: the first 32 tasks were taken.
+    expect([...ids].sort()).toEqual(Array.from({ length: 32 }, (_, i) => `t${String(i).padStart(3, '0')}`));
+    // One queue read, then the first node's transaction and ONE for the seven that queued behind
+    // it (each preceded by a first read of its counter shard): 5 requests, not 8 transactions.
+    expect(requests).toBeLessThanOrEqual(5);
+    const counts = await rt.tasks.counts(jobId);
+    expect(counts).toMatchObject({ active: 8, running: 32, activeSlots: 8, runningSlots: 32 });
+  });
+
+  it('a waiter is never given more slots than it offered, and leftover work stays queued', async () => {
+    const poolId = uniqueName('pool');
+    const jobId = await jobWithTasks(poolId, 6, 2);
+    const claims = await Promise.all([1, 2, 3, 4].map((free, i) => claimTasks(rt, { poolId, nodeId: `n${i}`, freeSlots: free, claimId: `y${i}` })));
+    expect(claims.map((c) => c.reduce((n, a) => n + a.requiredSlots, 0))).toEqual([0, 2, 2, 4]);
+    const counts = await rt.tasks.counts(jobId);
+    expect(counts).toMatchObject({ active: 2, running: 4 });
+  });
+});
+
+describe('task counts cache', () => {
+  it('follows this process’s own commits at once and serves repeated reads without storage requests', async () => {
+    const poolId = uniqueName('pool');
+    const jobId = await jobWithTasks(poolId, 10);
+    expect(await taskCounts(rt, jobId)).toMatchObject({ active: 10, running: 0 });
+    await claimTasks(rt, { poolId, nodeId: 'n0', freeSlots: 3, claimId: 'z0' });
+    expect(await taskCounts(rt, jobId)).toMatchObject({ active: 7, running: 3 });
+    const before = rt.storage.counter.snapshot().table;
+    const reads = await Promise.all(Array.from({ length: 10 }, () => taskCounts(rt, jobId)));
+    // Each call still checks that the job exists (one point read); the counts come from the cache.
+    expect(rt.storage.counter.snapshot().table - before).toBe(10);
+    for (const r of reads) expect(r).toMatchObject({ active: 7, running: 3 });
+  });
+});
