@@ -31,7 +31,7 @@
  * them (by key, only for the completions the acknowledging request carried).
  */
 import { randomUUID } from 'node:crypto';
-import type { AgentCommand, ExchangeRequest, ExchangeResponse, NodeUsage, StartTaskReport, StartTaskSpec, TaskCompletion, UploadServiceLogsCommand } from '../shared/nodes/protocol';
+import type { AgentCommand, JobTaskReport, RunJobReleaseCommand, ExchangeRequest, ExchangeResponse, NodeUsage, StartTaskReport, StartTaskSpec, TaskCompletion, UploadServiceLogsCommand } from '../shared/nodes/protocol';
 import type { Logger } from './log';
 import { taskKey, terminatedBeforeStart } from './runner';
 import type { TaskPool } from './tasks';
@@ -61,6 +61,8 @@ export interface ExchangeLoopOptions {
   onShutdown?: () => void;
   /** The pool's start task (agent/starttask.ts): started from a boot answer, reported with every exchange. */
   startTask?: { start(spec: StartTaskSpec): void; report(): StartTaskReport | undefined };
+  /** Job preparation/release tasks (agent/jobtasks.ts): reports ride on exchanges, runJobRelease goes to it. */
+  jobTasks?: { reports(): JobTaskReport[]; hasUndelivered(): boolean; delivered(reports: JobTaskReport[] | undefined): void; unprepared(): string[]; release(cmd: RunJobReleaseCommand): void };
   /** Called for an uploadServiceLogs command (the upload runs in the background). */
   onUploadServiceLogs?: (cmd: UploadServiceLogsCommand) => void;
 }
@@ -168,7 +170,13 @@ export class ExchangeLoop {
     if (!this.inflight.poll && !this.pollTimer) void this.exchange('poll', false);
   }
 
+  /** Something to report at once (a job preparation/release report counts too). */
+  nudge(): void {
+    this.pump();
+  }
+
   private hasFresh(): boolean {
+    if (this.o.jobTasks?.hasUndelivered()) return true;
     for (const p of this.pending.values()) if (p.state === 'new') return true;
     return false;
   }
@@ -206,6 +214,10 @@ export class ExchangeLoop {
     if (boot) req.boot = true;
     const startTaskInfo = this.o.startTask?.report();
     if (startTaskInfo) req.startTaskInfo = startTaskInfo;
+    const jobTaskReports = this.o.jobTasks?.reports();
+    if (jobTaskReports?.length) req.jobTaskReports = jobTaskReports;
+    const unprepared = this.o.jobTasks?.unprepared();
+    if (unprepared?.length) req.unpreparedJobs = unprepared;
     if (channel === 'poll' && this.o.usage && this.now() - this.lastUsageAt >= (this.o.usageIntervalMs ?? 15_000)) {
       this.lastUsageAt = this.now();
       req.usage = this.o.usage();
@@ -257,6 +269,7 @@ export class ExchangeLoop {
         p.state = 'unacked';
       }
     }
+    this.o.jobTasks?.delivered(req.jobTaskReports);
     if (this.pending.size === 0) for (const w of this.flushWaiters.splice(0)) w();
     this.stats.tasksReceived += res.tasks.length;
     for (const t of res.tasks) {
@@ -281,6 +294,9 @@ export class ExchangeLoop {
         return;
       case 'uploadServiceLogs':
         this.o.onUploadServiceLogs?.(cmd);
+        return;
+      case 'runJobRelease':
+        this.o.jobTasks?.release(cmd);
         return;
       default: {
         const unknown: never = cmd;

@@ -13,6 +13,7 @@ import { nodeLayout } from './layout';
 import { consoleLogger, type Logger, type LogLevel } from './log';
 import { TaskPool } from './tasks';
 import { StartTaskRunner } from './starttask';
+import { JobTasks } from './jobtasks';
 import { uploadServiceLogs } from './service-logs';
 import { createTransport, type Transport } from './transport';
 import { UsageSampler } from './usage';
@@ -55,18 +56,21 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   await Promise.all([node.shared, node.startup, node.workitems].map((d) => mkdir(d, { recursive: true })));
   const killGraceMs = deps.killGraceMs ?? 5000;
 
+  const runner = {
+    identity: { accountName: config.accountName, accountUrl: config.accountUrl, poolId: config.poolId, nodeId: config.nodeId, isDedicated: config.isDedicated ?? true },
+    node,
+    baseEnv: nodeEnvironment(deps.parentEnv ?? process.env),
+    killGraceMs,
+    now: deps.now,
+    log,
+    fetch: deps.fetch,
+  };
+  const jobTasks = new JobTasks({ runner, onChange: () => loop.nudge() });
   const pool = new TaskPool({
     slots: config.slots,
     log,
-    runner: {
-      identity: { accountName: config.accountName, accountUrl: config.accountUrl, poolId: config.poolId, nodeId: config.nodeId, isDedicated: config.isDedicated ?? true },
-      node,
-      baseEnv: nodeEnvironment(deps.parentEnv ?? process.env),
-      killGraceMs,
-      now: deps.now,
-      log,
-      fetch: deps.fetch,
-    },
+    runner,
+    run: (a) => jobTasks.run(a),
     onComplete: (c, slots) => {
       deps.onCompletion?.(c);
       loop.addCompletion(c, slots);
@@ -98,6 +102,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     newId: deps.newId,
     onShutdown: () => void stop(),
     startTask,
+    jobTasks,
     onUploadServiceLogs: (cmd) => {
       if (config.logFile) void uploadServiceLogs(cmd, { nodeId: config.nodeId, logDir: path.dirname(config.logFile), log, fetch: deps.fetch });
       else log.warn('service log upload requested, but the agent has no log file', { virtualDirectoryName: cmd.virtualDirectoryName });
@@ -109,6 +114,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
       loop.drain();
       pool.terminateAll();
       startTask.stop();
+      jobTasks.stop();
       await Promise.race([pool.whenIdle(), delay(killGraceMs + 2000)]);
       await loop.flush(deps.stopFlushMs ?? 5000);
       loop.stop();

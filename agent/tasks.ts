@@ -24,6 +24,8 @@ export interface TaskPoolOptions {
   log: Logger;
   /** A task ended; `slots` is what it held (0 if it never held any). */
   onComplete(completion: TaskCompletion, slots: number): void;
+  /** How an assignment is run (default runTask; the agent wraps it for job preparation tasks, agent/jobtasks.ts). */
+  run?(a: TaskAssignment): TaskRun;
   /** Test hook: called after a task process is started or has ended. */
   onTaskEvent?(event: { kind: 'start' | 'end'; key: string }): void;
 }
@@ -121,7 +123,7 @@ export class TaskPool {
   }
 
   private start(a: TaskAssignment, key: string, need: number): void {
-    const run = runTask(a, this.opts.runner);
+    const run = this.opts.run ? this.opts.run(a) : runTask(a, this.opts.runner);
     this.running.set(key, run);
     this.opts.onTaskEvent?.({ kind: 'start', key });
     if (!this.sampler) {

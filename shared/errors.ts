@@ -41,6 +41,7 @@ export type BatchErrorCode =
   | 'PoolNotResizing'
   | 'JobBeingDeleted'
   | 'JobBeingTerminated'
+  | 'JobPreparationTaskOrReleaseTaskNotSpecified'
   | 'JobCompleted'
   | 'JobNotActive'
   | 'TaskCompleted'
@@ -105,6 +106,7 @@ const STATUS: Record<BatchErrorCode, number> = {
   PoolNotResizing: 409,
   JobBeingDeleted: 409,
   JobBeingTerminated: 409,
+  JobPreparationTaskOrReleaseTaskNotSpecified: 409,
   JobCompleted: 409,
   JobNotActive: 409,
   TaskCompleted: 409,

@@ -95,6 +95,26 @@ export const jobPreparationTask = z.object({
 /** maxWallClockTime: "You may not specify a timeout longer than 15 minutes" (400). */
 export const jobReleaseTask = z.object({ ...jobTaskCommon, maxWallClockTime: duration(1, 900).optional(), retentionTime: duration(0).optional() });
 
+/** JobManagerTask (defaults and the rules: domain/job-manager). */
+export const jobManagerTask = z.object({
+  id: batchId,
+  displayName: z.string().max(1024).optional(),
+  commandLine: z.string().min(1),
+  containerSettings: z.record(z.string(), z.unknown()).optional(),
+  resourceFiles: z.array(resourceFile).optional(),
+  outputFiles: z.array(outputFile).optional(),
+  environmentSettings: z.array(nameValue).optional(),
+  constraints: z.object({ maxWallClockTime: duration(1).optional(), retentionTime: duration(0).optional(), maxTaskRetryCount: int32.min(-1).optional() }).optional(),
+  requiredSlots: int32.min(1).optional(),
+  killJobOnCompletion: z.boolean().optional(),
+  userIdentity: userIdentity.optional(),
+  runExclusive: z.boolean().optional(),
+  applicationPackageReferences: z.array(z.record(z.string(), z.unknown())).optional(),
+  authenticationTokenSettings: z.record(z.string(), z.unknown()).optional(),
+  allowLowPriorityNode: z.boolean().optional(),
+});
+export type JobManagerTaskBody = z.infer<typeof jobManagerTask>;
+
 export const jobAdd = z.object({
   id: batchId,
   displayName: z.string().max(1024).optional(),
@@ -102,7 +122,7 @@ export const jobAdd = z.object({
   maxParallelTasks: maxParallelTasks.optional(),
   allowTaskPreemption: z.boolean().optional(),
   constraints: jobConstraints.optional(),
-  jobManagerTask: z.record(z.string(), z.unknown()).optional(),
+  jobManagerTask: jobManagerTask.optional(),
   jobPreparationTask: jobPreparationTask.optional(),
   jobReleaseTask: jobReleaseTask.optional(),
   commonEnvironmentSettings: z.array(nameValue).optional(),

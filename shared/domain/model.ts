@@ -4,6 +4,7 @@
  */
 import type { NodeUsage, RunJobReleaseCommand, UploadServiceLogsCommand } from '../nodes/protocol';
 import type { JobPreparationTask, JobReleaseTask } from './job-tasks';
+import type { JobManagerTask } from './job-manager';
 
 export type PoolState = 'active' | 'deleting';
 export type AllocationState = 'steady' | 'resizing' | 'stopping';
@@ -169,7 +170,9 @@ export interface JobRecord {
   poolInfo: { poolId?: string; autoPoolSpecification?: Record<string, unknown> };
   commonEnvironmentSettings: NameValue[];
   metadata: NameValue[];
-  jobManagerTask?: Record<string, unknown>;
+  jobManagerTask?: JobManagerTask;
+  /** The job manager's task row is not added yet (services/job-manager: the job sweep finishes a crashed add). */
+  jobManagerPending?: boolean;
   jobPreparationTask?: JobPreparationTask;
   jobReleaseTask?: JobReleaseTask;
   state: JobState;

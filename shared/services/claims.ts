@@ -12,6 +12,7 @@ import type { TaskCounts } from '../domain/model';
 import { taskStartBody } from '../events/bodies';
 import { outboxActions, TASK_OUTBOX_PREFIX } from '../events/outbox';
 import { assignmentExtras } from './task-assignment';
+import { preparationOf } from './job-task-spec';
 
 /** What a claim token carries (opaque to the agent, echoed back with the completion). */
 export interface ClaimToken {
@@ -59,6 +60,8 @@ export interface ClaimRequest {
   nodeId: string;
   freeSlots: number;
   claimId: string;
+  /** Jobs whose preparation task failed on this node: none of their tasks go to it. */
+  skipJobs?: string[];
 }
 
 /**
@@ -84,6 +87,7 @@ export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<str
   const jobs = await activeJobsOnPool(rt, req.poolId);
   for (const job of jobs) {
     if (free <= 0) break;
+    if (req.skipJobs?.includes(job.id)) continue;
     for (let attempt = 0; attempt < 5 && free > 0; attempt++) {
       const ride = carry?.get(job.id);
       try {
@@ -301,5 +305,6 @@ function assignmentOf(w: ClaimWaiter, e: PendingEntry, now: string, etags: Map<s
     ...(wall !== undefined ? { maxWallClockSeconds: wall } : {}),
     requiredSlots: e.spec.requiredSlots,
     ...assignmentExtras(e.spec),
+    ...preparationOf(w.job),
   };
 }

@@ -7,6 +7,7 @@ import { createChunkAction, isConflictOrStale, mergeTaskAction, type PendingEntr
 import { decodeClaim, type ClaimToken } from './claims';
 import { activeJobsOnPool, changeJob, terminated } from './jobs';
 import { applyExitJobActions } from './job-control';
+import { endJobsOfJobManagers } from './job-manager';
 import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
 import { runStatsDelta, taskRunStats } from '../domain/stats';
 import { taskEndEvent } from '../events/bodies';
@@ -70,6 +71,7 @@ export async function applyRobustly(rt: Runtime, poolId: string, nodeId: string,
 /** After an exchange's completions are all committed: job actions of exit conditions, then complete jobs that ran out of work. */
 export async function completeJobsIfDone(rt: Runtime, poolId: string, jobIds: Iterable<string>, completions?: TaskCompletion[]): Promise<void> {
   if (completions?.length) await applyExitJobActions(rt, poolId, completions);
+  if (completions?.length) await endJobsOfJobManagers(rt, poolId, completions);
   for (const jobId of new Set(jobIds)) await completeJobIfDone(rt, poolId, jobId);
 }
 

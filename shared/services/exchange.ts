@@ -16,12 +16,16 @@ import { cached } from './cache';
 import { nodeKey, poolWorkKey } from './signals';
 import { activityState } from '../domain/node-state';
 import { assignmentExtras } from './task-assignment';
+import { preparationOf } from './job-task-spec';
+import { recordJobTaskReports } from './job-tasks';
+import { requeueGivenBack } from './job-prep-requeue';
 
 const completion = z.object({
   jobId: z.string(), taskId: z.string(), claim: z.string(), startTime: z.string(), endTime: z.string(),
   exitCode: z.number().int().optional(), result: z.enum(['success', 'failure']),
   failureInfo: z.object({ category: z.enum(['usererror', 'servererror']), code: z.string(), message: z.string(), details: z.array(z.object({ name: z.string(), value: z.string() })).optional() }).optional(),
   timedOut: z.boolean().optional(),
+  requeue: z.boolean().optional(),
   stats: z.object({ userCpuMs: z.number(), kernelCpuMs: z.number(), maxRssBytes: z.number(), readBytes: z.number().optional(), writeBytes: z.number().optional(), readOps: z.number().optional(), writeOps: z.number().optional() }).optional(),
 });
 export const exchangeRequest = z.object({
@@ -30,6 +34,8 @@ export const exchangeRequest = z.object({
   completions: z.array(completion).max(1000), running: z.array(z.string()).max(1000),
   usage: z.record(z.string(), z.number()).optional(),
   startTaskInfo: startTaskReport.optional(),
+  jobTaskReports: z.array(z.object({ jobId: z.string(), preparation: startTaskReport.optional(), release: startTaskReport.optional() })).max(1000).optional(),
+  unpreparedJobs: z.array(z.string()).max(1000).optional(),
 });
 
 const SCHEDULABLE: ReadonlySet<NodeState> = new Set(['idle', 'running']);
@@ -48,7 +54,11 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   if (!node) return { tasks: [], commands: [{ kind: 'shutdown' }], acknowledged: req.completions.map((c) => `${c.jobId}/${c.taskId}`) };
   // 2. Plan completions; a job's completions ride along in that job's claim transaction (step 4).
   const plans = new Map<string, CompletionPlan>();
-  const applied = await applyCompletions(rt, poolId, nodeId, req.completions, plans);
+  // Job preparation/release runs, and tasks given back because a preparation failed (services/job-tasks).
+  if (req.jobTaskReports?.length) await recordJobTaskReports(rt, poolId, nodeId, req.jobTaskReports);
+  const givenBack = req.completions.some((c) => c.requeue) ? await requeueGivenBack(rt, poolId, nodeId, req.completions.filter((c) => c.requeue)) : [];
+  const applied = await applyCompletions(rt, poolId, nodeId, req.completions.filter((c) => !c.requeue), plans);
+  applied.acknowledged.push(...givenBack);
   const carry = new Map<string, ClaimCarry>([...plans].map(([jobId, p]) => [jobId, { actions: p.actions, delta: p.delta, commitAlone: () => applyRobustly(rt, poolId, nodeId, jobId, p.group) }]));
   const settle = async (): Promise<void> => {
     for (const [jobId, c] of carry) {
@@ -66,7 +76,7 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   const tasks: TaskAssignment[] = req.attempt > 1 ? await replayClaims(rt, poolId, nodeId, req.exchangeId) : [];
   const schedulable = (): boolean => !!node && SCHEDULABLE.has(node.value.state) && node.value.schedulingState === 'enabled' && pool?.state === 'active';
   const slotsLeft = (): number => req.freeSlots - tasks.reduce((n, t) => n + t.requiredSlots, 0);
-  if (schedulable() && slotsLeft() > 0) tasks.push(...(await claimWithFill(rt, pool, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId }, req.running.length + tasks.length, carry)));
+  if (schedulable() && slotsLeft() > 0) tasks.push(...(await claimWithFill(rt, pool, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId, skipJobs: req.unpreparedJobs }, req.running.length + tasks.length, carry)));
   await settle();
   await completeJobsIfDone(rt, poolId, req.completions.map((c) => c.jobId), req.completions);
   // 5. Nothing to do: long-poll until work is signalled or the wait is over.
@@ -77,7 +87,7 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
     await rt.signals.wait(poolWorkKey(poolId), Math.min(left, 2000), abort);
     node = await cachedNode(rt, poolId, nodeId);
     if (!node) return { tasks: [], commands: [{ kind: 'shutdown' }], acknowledged: applied.acknowledged };
-    if (schedulable()) tasks.push(...(await claimWithFill(rt, pool, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId }, req.running.length + tasks.length)));
+    if (schedulable()) tasks.push(...(await claimWithFill(rt, pool, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId, skipJobs: req.unpreparedJobs }, req.running.length + tasks.length)));
   }
   // 6. Record the node's state and liveness (only when changed or stale).
   const busy = req.running.length + tasks.length > 0;
@@ -162,6 +172,7 @@ async function replayClaims(rt: Runtime, poolId: string, nodeId: string, exchang
         claim: encodeClaim({ c: exchangeId, r: t.executionInfo.retryCount, m: t.constraints.maxTaskRetryCount, e: etag, s: t.requiredSlots, t: t.stateTransitionTime }),
         ...(wall !== undefined ? { maxWallClockSeconds: wall } : {}),
         ...assignmentExtras(t),
+        ...preparationOf(job),
       });
     }
   }

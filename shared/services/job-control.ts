@@ -10,10 +10,11 @@ import { chunkKey, shardOf } from '../storage/keys';
 import { createChunkAction, mergeTaskAction, type PendingEntry } from '../storage/tasks';
 import type { Stored } from '../storage/table';
 import { decodeClaim, forgetChunks } from './claims';
-import { activeJobsOnPool, changeJob, invalidateJobsOnPool, terminated } from './jobs';
+import { activeJobsOnPool, changeJob, getJob, invalidateJobsOnPool, terminated } from './jobs';
 import { withEtagRetry } from './retry';
 import { nodeKey, poolWorkKey } from './signals';
 import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+import { releasesFinished } from './job-tasks';
 
 /**
  * Job control beyond add/get/delete: PATCH and PUT, disable/enable, terminate (with the job's
@@ -102,6 +103,9 @@ export async function terminateJob(rt: Runtime, id: string, reason: string, prec
 
 export async function finishTerminate(rt: Runtime, job: JobRecord): Promise<Stored<JobRecord>> {
   if ((await rt.tasks.counts(job.id)).running > 0) await settleRunningTasks(rt, job, 'terminate');
+  // A job release task: the job stays terminating until it ran on every node that ran the
+  // preparation task (services/job-tasks; the job sweep calls this again until then).
+  if (job.jobReleaseTask && !(await releasesFinished(rt, job))) return getJob(rt, job.id);
   return changeJob(rt, job.id, (j) => completedJob(j, rt.clock()));
 }
 

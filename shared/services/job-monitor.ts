@@ -4,6 +4,7 @@ import { durationSeconds } from '../api/validate';
 import type { Runtime } from '../runtime';
 import { BatchError } from '../errors';
 import { changeJob } from './jobs';
+import { checkJobManager } from './job-manager';
 import { completeIfAllTasksDone, finishTerminate, progressDisable, terminateJob } from './job-control';
 
 /**
@@ -51,6 +52,7 @@ export function wallClockExpired(j: JobRecord, now: number): boolean {
 async function checkJob(rt: Runtime, j: JobRecord): Promise<boolean> {
   const now = rt.clock().getTime();
   if (j.state === 'terminating') return !!(await finishTerminate(rt, j));
+  if (await checkJobManager(rt, j)) return true;
   if (wallClockExpired(j, now)) return !!(await terminateJob(rt, j.id, 'MaxWallClockTimeExpiry'));
   if (j.state === 'disabling' || j.state === 'disabled') return !!(await progressDisable(rt, j));
   if (j.state === 'enabling') return !!(await changeJob(rt, j.id, (x) => enabled(x, rt.clock())));

@@ -10,13 +10,16 @@ import { cachedTaskCounts, forgetCachedCounts } from './taskflow';
 import { ensureActiveJobQuota } from './quotas';
 import { poolWorkKey } from './signals';
 import { jobTasksOf } from '../domain/job-tasks';
+import { jobManagerTaskOf } from '../domain/job-manager';
+import { terminating } from '../domain/job-state';
+import { releaseOnDelete } from './job-tasks';
 
 export function newJob(b: JobAddBody, now: Date): JobRecord {
   if (!b.poolInfo.poolId) {
     if (b.poolInfo.autoPoolSpecification) throw new BatchError('UnsupportedProperty', 'Auto pools are not available yet in batchplane.', [{ key: 'PropertyName', value: 'poolInfo.autoPoolSpecification' }]);
     throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'poolInfo.poolId' }]);
   }
-  if (b.jobManagerTask) throw new BatchError('UnsupportedProperty', 'jobManagerTask is not available yet in batchplane.', [{ key: 'PropertyName', value: 'jobManagerTask' }]);
+  const jobManager = b.jobManagerTask && jobManagerTaskOf(b.jobManagerTask, b.constraints?.maxTaskRetryCount);
   const jobTasks = jobTasksOf(b.jobPreparationTask, b.jobReleaseTask);
   if (b.usesTaskDependencies) throw new BatchError('UnsupportedProperty', 'Task dependencies are not available yet in batchplane.', [{ key: 'PropertyName', value: 'usesTaskDependencies' }]);
   const t = now.toISOString();
@@ -34,6 +37,8 @@ export function newJob(b: JobAddBody, now: Date): JobRecord {
     commonEnvironmentSettings: b.commonEnvironmentSettings ?? [],
     metadata: b.metadata ?? [],
     ...jobTasks,
+    // The job manager's task row is added right after the job row (services/job-manager); the flag says it is not yet.
+    ...(jobManager ? { jobManagerTask: jobManager, jobManagerPending: true } : {}),
     state: 'active',
     stateTransitionTime: t,
     creationTime: t,
@@ -79,6 +84,8 @@ export function terminated(j: JobRecord, reason: string, now: Date): JobRecord {
   if (j.state === 'completed') throw new BatchError('JobCompleted', 'The specified job is already in a completed state.');
   if (j.state === 'deleting') throw new BatchError('JobBeingDeleted', 'The specified job has been marked for deletion and is being reclaimed.');
   if (j.state === 'terminating') throw new BatchError('JobBeingTerminated', 'The specified job is already being terminated.');
+  // With a release task the job completes once it ran on the nodes (job-control finishTerminate, via the job sweep).
+  if (j.jobReleaseTask) return terminating(j, reason, now);
   const t = now.toISOString();
   return {
     ...j, state: 'completed', previousState: j.state, previousStateTransitionTime: j.stateTransitionTime, stateTransitionTime: t, lastModified: t,
@@ -89,6 +96,8 @@ export function terminated(j: JobRecord, reason: string, now: Date): JobRecord {
 /** delete: mark deleting, remove every row of the job's partition, then the job row. */
 export async function deleteJob(rt: Runtime, id: string, precondition?: (j: Stored<JobRecord>) => void): Promise<void> {
   const job = await changeJob(rt, id, (j) => (j.state === 'deleting' ? j : { ...j, state: 'deleting', previousState: j.state, previousStateTransitionTime: j.stateTransitionTime, stateTransitionTime: rt.clock().toISOString() }), precondition);
+  // Release tasks run best-effort on the nodes that ran the preparation (before the status rows go).
+  await releaseOnDelete(rt, job.value);
   await flushServiceLogs(rt, { table: 'tasks', partitionKey: id });
   await rt.tasks.deleteJobRows(id);
   forgetCachedCounts(rt, id);

@@ -129,12 +129,15 @@ describe('nodeFillType', () => {
     await idleNodes(poolId, 2);
     await new Promise((r) => setTimeout(r, 1500)); // both agents are in their long poll
     await s.client.job.add({ id: `${poolId}-job`, poolInfo: { poolId } });
-    await s.client.task.addCollection(`${poolId}-job`, [{ id: 't1', commandLine: '/bin/sleep 1' }, { id: 't2', commandLine: '/bin/sleep 1' }]);
+    await s.client.task.addCollection(`${poolId}-job`, [{ id: 't1', commandLine: '/bin/sleep 3' }, { id: 't2', commandLine: '/bin/sleep 3' }]);
     const done = await waitFor('both done', async () => {
       const ts = await s.client.task.list(`${poolId}-job`);
       return ts.length === 2 && ts.every((t) => t.state === 'completed') ? ts : undefined;
     });
     expect(new Set(done.map((t) => t.nodeInfo?.nodeId)).size).toBe(nodesUsed);
+    // A task needing every slot of a node still runs (spread's share never starves it).
+    await s.client.task.add(`${poolId}-job`, { id: 'wide', commandLine: '/bin/true', requiredSlots: 2 });
+    await waitFor('wide done', async () => ((await s.client.task.get(`${poolId}-job`, 'wide')).state === 'completed' ? true : undefined), 30_000);
     await s.client.pool.deleteMethod(poolId);
   });
 });

@@ -2,7 +2,7 @@ import { BatchError } from '../../errors';
 import type { JobRecord } from '../../domain/model';
 import type { Runtime } from '../../runtime';
 import type { Stored } from '../../storage/table';
-import { addJob, deleteJob, getJob, taskCounts } from '../../services/jobs';
+import { deleteJob, getJob, taskCounts } from '../../services/jobs';
 import { disableJob, enableJob, terminateJob, updateJobProperties } from '../../services/job-control';
 import { jobDisable, jobPatch, jobUpdate } from '../job-schemas';
 import { checkConditions } from '../conditions';
@@ -11,16 +11,18 @@ import { jobJson, taskCountsJson } from '../mappers';
 import { jobAdd, jobTerminate } from '../schemas';
 import { validate } from '../validate';
 import { emptyResponse, jsonBody, jsonResponse, metadataUrl, resourceHeaders, type ApiRequest, type ApiResponse } from '../wire';
-import { notAvailable, param } from './common';
+import { param } from './common';
 import { listPage, selectOne } from './list';
 import { JOB_COLUMNS } from './columns';
 import { jobStatsJson } from '../../domain/stats';
 import { addTaskCollectionOp } from './tasks';
+import { addJobWithManager } from '../../services/job-manager';
+import { listJobTaskStatusOp } from './job-tasks';
 
 const guard = (req: ApiRequest) => (j: Stored<JobRecord>): void => checkConditions(req, batchEtag(j.etag), j.value.lastModified, 'write');
 
 export async function addJobOp(req: ApiRequest, rt: Runtime): Promise<ApiResponse> {
-  const j = await addJob(rt, validate(jobAdd, jsonBody(req)));
+  const j = await addJobWithManager(rt, validate(jobAdd, jsonBody(req)));
   return emptyResponse(req, 201, resourceHeaders(`${req.origin}/jobs/${j.value.id}`, batchEtag(j.etag), j.value.lastModified, true));
 }
 
@@ -60,7 +62,7 @@ export async function jobActionOp(req: ApiRequest, rt: Runtime): Promise<ApiResp
   if (req.method === 'GET' && action === 'taskcounts') {
     return jsonResponse(req, 200, { 'odata.metadata': metadataUrl(req, 'Microsoft.Azure.Batch.Protocol.Entities.TaskCountsResult'), ...taskCountsJson(await taskCounts(rt, id)) });
   }
-  if (req.method === 'GET' && action === 'jobpreparationandreleasetaskstatus') throw notAvailable('Job preparation and release tasks');
+  if (req.method === 'GET' && action === 'jobpreparationandreleasetaskstatus') return listJobTaskStatusOp(req, rt);
   if (req.method === 'POST' && action === 'addtaskcollection') return addTaskCollectionOp(req, rt);
   if (req.method === 'POST' && action === 'terminate') {
     const body = req.body.toString('utf8').trim() ? validate(jobTerminate, jsonBody(req)) : {};
