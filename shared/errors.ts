@@ -42,6 +42,8 @@ export type BatchErrorCode =
   | 'JobBeingDeleted'
   | 'JobBeingTerminated'
   | 'JobPreparationTaskOrReleaseTaskNotSpecified'
+  | 'TaskIdSameAsJobPreparationTask'
+  | 'TaskIdSameAsJobReleaseTask'
   | 'JobCompleted'
   | 'JobNotActive'
   | 'TaskCompleted'
@@ -107,6 +109,8 @@ const STATUS: Record<BatchErrorCode, number> = {
   JobBeingDeleted: 409,
   JobBeingTerminated: 409,
   JobPreparationTaskOrReleaseTaskNotSpecified: 409,
+  TaskIdSameAsJobPreparationTask: 409,
+  TaskIdSameAsJobReleaseTask: 409,
   JobCompleted: 409,
   JobNotActive: 409,
   TaskCompleted: 409,

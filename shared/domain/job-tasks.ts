@@ -129,6 +129,17 @@ export function jobTasksOf(prep: JobPreparationInput | undefined, release: JobRe
   return { jobPreparationTask: p, ...(r ? { jobReleaseTask: r } : {}) };
 }
 
+/**
+ * A task may not take the id of its job's preparation or release task (they share the job's
+ * directories on the node): 409 TaskIdSameAsJobPreparationTask / TaskIdSameAsJobReleaseTask.
+ */
+export function reservedTaskIdCode(job: { jobPreparationTask?: { id: string }; jobReleaseTask?: { id: string } }, taskId: string): 'TaskIdSameAsJobPreparationTask' | 'TaskIdSameAsJobReleaseTask' | undefined {
+  const id = taskId.toLowerCase();
+  if (job.jobPreparationTask?.id.toLowerCase() === id) return 'TaskIdSameAsJobPreparationTask';
+  if (job.jobReleaseTask?.id.toLowerCase() === id) return 'TaskIdSameAsJobReleaseTask';
+  return undefined;
+}
+
 /** One run of a preparation or release task on a node, as the agent reports it. */
 export interface JobTaskRunInfo {
   state: 'running' | 'completed';

@@ -11,6 +11,7 @@ import type { Stored } from '../storage/table';
 import { getJob, invalidateJobsOnPool } from './jobs';
 import { checkExitConditions } from '../domain/exit-conditions';
 import { acceptsTasks } from '../domain/job-state';
+import { reservedTaskIdCode } from '../domain/job-tasks';
 import { commitWithCounter, moveDelta } from './taskflow';
 
 export interface AddTaskResult {
@@ -99,7 +100,11 @@ export async function addTasks(rt: Runtime, jobId: string, bodies: TaskAddBody[]
   const fresh: TaskSpec[] = [];
   for (const s of specs) {
     const key = s.id.toLowerCase();
-    if (seen.has(key)) {
+    const reserved = reservedTaskIdCode(job, s.id);
+    if (reserved) {
+      seen.add(key);
+      results.set(s.id, { taskId: s.id, status: 'clientError', error: { code: reserved, message: 'The task id is the id of the job\'s preparation or release task.' } });
+    } else if (seen.has(key)) {
       results.set(s.id, exists(s.id));
     } else {
       seen.add(key);

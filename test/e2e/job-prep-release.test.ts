@@ -33,7 +33,7 @@ describe('job preparation and release tasks', () => {
     await s.client.job.add({
       id: 'jpr-job', poolInfo: { poolId: POOL },
       jobPreparationTask: { commandLine: `/bin/sh -c '${prep}'`, environmentSettings: [{ name: 'STAGE', value: 'prep' }] },
-      jobReleaseTask: { commandLine: '/bin/sh -c \'echo bye > "$AZ_BATCH_NODE_SHARED_DIR/released-$AZ_BATCH_JOB_ID" && test -d "$AZ_BATCH_JOB_PREP_DIR"\'' },
+      jobReleaseTask: { commandLine: '/bin/sh -c \'sleep 1 && echo bye > "$AZ_BATCH_NODE_SHARED_DIR/released-$AZ_BATCH_JOB_ID" && test -d "$AZ_BATCH_JOB_PREP_DIR"\'' },
     });
     const job = await s.client.job.get('jpr-job');
     expect(job.jobPreparationTask).toMatchObject({ id: 'jobpreparation', waitForSuccess: true, rerunOnNodeRebootAfterSuccess: true, constraints: { maxTaskRetryCount: 0 }, userIdentity: { autoUser: { elevationLevel: 'nonadmin' } } });
@@ -81,6 +81,8 @@ describe('job preparation and release tasks', () => {
     }
     // Terminate: the release task runs on every node that ran the preparation, then the job completes.
     await s.client.job.terminate('jpr-job');
+    // The job stays terminating while the release tasks run.
+    expect((await s.client.job.get('jpr-job')).state).toBe('terminating');
     const done = await waitFor('job completed', async () => {
       const j = await s.client.job.get('jpr-job');
       return j.state === 'completed' ? j : undefined;
@@ -132,6 +134,11 @@ describe('job preparation and release tasks', () => {
     expect(await add({ jobPreparationTask: { commandLine: '/bin/true' }, jobReleaseTask: { commandLine: '/bin/true', maxWallClockTime: 'PT1H' } })).toMatchObject({ statusCode: 400, code: 'InvalidPropertyValue' });
     expect(await add({ jobPreparationTask: { commandLine: '/bin/true', userIdentity: { userName: 'bob' } } })).toMatchObject({ statusCode: 400, code: 'UnsupportedProperty' });
     expect(await errorOf(s.client.job.get('jpr-bad'))).toMatchObject({ statusCode: 404, code: 'JobNotFound' });
+    await s.client.job.add({ id: 'jpr-ids', poolInfo: { poolId: POOL }, jobPreparationTask: { id: 'setup', commandLine: '/bin/true' }, jobReleaseTask: { commandLine: '/bin/true' } });
+    expect(await errorOf(s.client.task.add('jpr-ids', { id: 'SETUP', commandLine: '/bin/true' }))).toMatchObject({ statusCode: 409, code: 'TaskIdSameAsJobPreparationTask' });
+    const many = await s.client.task.addCollection('jpr-ids', [{ id: 'jobrelease', commandLine: '/bin/true' }, { id: 'fine', commandLine: '/bin/true' }]);
+    expect(many.value?.map((r) => [r.status, r.error?.code])).toEqual([['clientError', 'TaskIdSameAsJobReleaseTask'], ['success', undefined]]);
+    await s.client.job.deleteMethod('jpr-ids');
     await s.client.job.add({ id: 'jpr-none', poolInfo: { poolId: POOL } });
     expect(await errorOf(statusOf('jpr-none'))).toMatchObject({ statusCode: 409, code: 'JobPreparationTaskOrReleaseTaskNotSpecified' });
     expect(await errorOf(statusOf('jpr-missing'))).toMatchObject({ statusCode: 404, code: 'JobNotFound' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchError } from '../../shared/errors';
-import { jobTasksOf, jobTaskStatusJson, newerRun, releaseProgress, RELEASE_SLACK_MS, type JobTaskRunInfo, type JobTaskStatus } from '../../shared/domain/job-tasks';
+import { jobTasksOf, reservedTaskIdCode, jobTaskStatusJson, newerRun, releaseProgress, RELEASE_SLACK_MS, type JobTaskRunInfo, type JobTaskStatus } from '../../shared/domain/job-tasks';
 
 const codeOf = (f: () => unknown): string | undefined => {
   try {
@@ -31,6 +31,14 @@ describe('job preparation / release task rules', () => {
     expect(codeOf(() => jobTasksOf({ commandLine: 'x' }, { commandLine: 'y', containerSettings: {} }))).toBe('UnsupportedProperty');
     expect(codeOf(() => jobTasksOf({ commandLine: 'x', userIdentity: { username: 'bob' } }, undefined))).toBe('UnsupportedProperty');
     expect(codeOf(() => jobTasksOf({ id: 'same', commandLine: 'x' }, { id: 'SAME', commandLine: 'y' }))).toBe('InvalidPropertyValue');
+  });
+
+  it('reserves the preparation and release ids of the job', () => {
+    const job = { jobPreparationTask: { id: 'Prep' }, jobReleaseTask: { id: 'jobrelease' } };
+    expect(reservedTaskIdCode(job, 'prep')).toBe('TaskIdSameAsJobPreparationTask');
+    expect(reservedTaskIdCode(job, 'JobRelease')).toBe('TaskIdSameAsJobReleaseTask');
+    expect(reservedTaskIdCode(job, 'other')).toBeUndefined();
+    expect(reservedTaskIdCode({}, 'jobpreparation')).toBeUndefined();
   });
 
   it('keeps the newest run of out-of-order reports', () => {
