@@ -166,3 +166,8 @@ export function ensureBatchError(err: unknown): BatchError {
   if (err instanceof BatchError) return err;
   return new BatchError('InternalError', 'Server encountered an internal error. Please try again after some time.');
 }
+
+/** 400 UnsupportedProperty naming a property batchplane cannot honour, with the reason. */
+export function unsupportedProperty(name: string, reason: string): BatchError {
+  return new BatchError('UnsupportedProperty', 'One of the properties specified in the request body is not supported.', [{ key: 'PropertyName', value: name }, { key: 'Reason', value: reason }]);
+}

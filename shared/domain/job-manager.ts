@@ -1,4 +1,4 @@
-import { BatchError } from '../errors';
+import { unsupportedProperty } from '../errors';
 
 type NameValue = { name: string; value: string };
 
@@ -58,9 +58,6 @@ export const DEFAULT_RETENTION = 'P7D';
 /** REST JobExecutionInformation.terminateReason when the job manager completed with killJobOnCompletion. */
 export const JM_COMPLETE = 'JMComplete';
 
-function unsupported(name: string, reason: string): BatchError {
-  return new BatchError('UnsupportedProperty', 'One of the properties specified in the request body is not supported.', [{ key: 'PropertyName', value: name }, { key: 'Reason', value: reason }]);
-}
 
 /**
  * Validates a job add's jobManagerTask and fills in the defaults. What local nodes cannot honour
@@ -69,10 +66,10 @@ function unsupported(name: string, reason: string): BatchError {
  * when it gives none (the seed: "by default, the job manager will not be retried").
  */
 export function jobManagerTaskOf(s: JobManagerInput, jobRetries?: number): JobManagerTask {
-  if (s.containerSettings) throw unsupported('jobManagerTask.containerSettings', 'Local nodes do not run containers.');
-  if (s.applicationPackageReferences?.length) throw unsupported('jobManagerTask.applicationPackageReferences', 'Application packages are not available in batchplane.');
-  if (s.authenticationTokenSettings) throw unsupported('jobManagerTask.authenticationTokenSettings', 'No authentication token is minted for local nodes.');
-  if (s.userIdentity?.userName !== undefined || s.userIdentity?.username !== undefined) throw unsupported('jobManagerTask.userIdentity.username', 'Local nodes have no named user accounts; use an autoUser.');
+  if (s.containerSettings) throw unsupportedProperty('jobManagerTask.containerSettings', 'Local nodes do not run containers.');
+  if (s.applicationPackageReferences?.length) throw unsupportedProperty('jobManagerTask.applicationPackageReferences', 'Application packages are not available in batchplane.');
+  if (s.authenticationTokenSettings) throw unsupportedProperty('jobManagerTask.authenticationTokenSettings', 'No authentication token is minted for local nodes.');
+  if (s.userIdentity?.userName !== undefined || s.userIdentity?.username !== undefined) throw unsupportedProperty('jobManagerTask.userIdentity.username', 'Local nodes have no named user accounts; use an autoUser.');
   const auto = s.userIdentity?.autoUser;
   return {
     id: s.id,

@@ -1,4 +1,5 @@
 import { BatchError } from '../errors';
+import { localTaskBasics, type LocalTaskBasics } from './local-task';
 import type { ResourceFileSpec as ResourceFile } from '../nodes/protocol';
 
 type NameValue = { name: string; value: string };
@@ -67,22 +68,9 @@ export const DEFAULT_RELEASE_ID = 'jobrelease';
 /** The release task's default (and maximum) maxWallClockTime. */
 export const DEFAULT_RELEASE_WALL_CLOCK = 'PT15M';
 
-function unsupported(name: string, reason: string): BatchError {
-  return new BatchError('UnsupportedProperty', 'One of the properties specified in the request body is not supported.', [{ key: 'PropertyName', value: name }, { key: 'Reason', value: reason }]);
-}
 
-function common(s: JobTaskInput, path: string): Pick<JobPreparationTask, 'commandLine' | 'resourceFiles' | 'environmentSettings' | 'userIdentity'> {
-  if (s.containerSettings) throw unsupported(`${path}.containerSettings`, 'Local nodes do not run containers.');
-  if (s.userIdentity?.userName !== undefined || s.userIdentity?.username !== undefined) throw unsupported(`${path}.userIdentity.username`, 'Local nodes have no named user accounts; use an autoUser.');
-  if (s.resourceFiles?.some((r) => r.identityReference !== undefined)) throw unsupported(`${path}.resourceFiles.identityReference`, 'Managed identities are not available to local nodes.');
-  const auto = s.userIdentity?.autoUser;
-  return {
-    commandLine: s.commandLine,
-    ...(s.resourceFiles?.length ? { resourceFiles: s.resourceFiles.map(({ identityReference: _, ...r }) => r) } : {}),
-    ...(s.environmentSettings?.length ? { environmentSettings: s.environmentSettings } : {}),
-    // Azure's default on Linux nodes: a non-admin auto user unique to the pool (as tasks show it).
-    userIdentity: { autoUser: { scope: auto?.scope ?? 'pool', elevationLevel: auto?.elevationLevel ?? 'nonadmin' } },
-  };
+function common(s: JobTaskInput, path: string): LocalTaskBasics {
+  return localTaskBasics(s, path);
 }
 
 export function jobPreparationTaskOf(s: JobPreparationInput): JobPreparationTask {

@@ -1,4 +1,4 @@
-import { BatchError } from '../errors';
+import { localTaskBasics } from './local-task';
 import type { NameValue, NodeRecord, NodeState, PoolStartTask, ResourceFile, StartTaskInfo } from './model';
 
 /**
@@ -19,22 +19,11 @@ export interface StartTaskInput {
   containerSettings?: Record<string, unknown>;
 }
 
-function unsupported(name: string, reason: string): BatchError {
-  return new BatchError('UnsupportedProperty', 'One of the properties specified in the request body is not supported.', [{ key: 'PropertyName', value: name }, { key: 'Reason', value: reason }]);
-}
 
 /** The start task as stored and returned; throws UnsupportedProperty for what a local node cannot do. */
 export function startTaskOf(s: StartTaskInput, path = 'startTask'): PoolStartTask {
-  if (s.containerSettings) throw unsupported(`${path}.containerSettings`, 'Local nodes do not run containers.');
-  if (s.userIdentity?.userName !== undefined || s.userIdentity?.username !== undefined) throw unsupported(`${path}.userIdentity.username`, 'Local nodes have no named user accounts; use an autoUser.');
-  if (s.resourceFiles?.some((r) => r.identityReference !== undefined)) throw unsupported(`${path}.resourceFiles.identityReference`, 'Managed identities are not available to local nodes.');
-  const auto = s.userIdentity?.autoUser;
   return {
-    commandLine: s.commandLine,
-    ...(s.resourceFiles?.length ? { resourceFiles: s.resourceFiles.map(({ identityReference: _, ...r }) => r) } : {}),
-    ...(s.environmentSettings?.length ? { environmentSettings: s.environmentSettings } : {}),
-    // Azure's defaults (api-version 2022-10-01): a pool-scoped non-admin auto user, no retry, wait for success.
-    userIdentity: { autoUser: { scope: auto?.scope ?? 'pool', elevationLevel: auto?.elevationLevel ?? 'nonadmin' } },
+    ...localTaskBasics(s, path),
     maxTaskRetryCount: s.maxTaskRetryCount ?? 0,
     waitForSuccess: s.waitForSuccess ?? true,
   };

@@ -1,4 +1,4 @@
-import { BatchError } from '../errors';
+import { BatchError, unsupportedProperty } from '../errors';
 import type { PoolAddBody, PoolResizeBody } from '../api/schemas';
 import { checkTaskSlots, markDeleting, newPool, startNodeRemoval, startResize, stopResize, updatePoolProperties, type PoolUpdatableProperties } from '../domain/pool';
 import { startTaskOf } from '../domain/starttask';
@@ -35,9 +35,6 @@ function invalid(name: string, value: string, reason: string): BatchError {
   ]);
 }
 
-function unsupported(name: string, reason: string): BatchError {
-  return new BatchError('UnsupportedProperty', 'One of the properties specified in the request body is not supported.', [{ key: 'PropertyName', value: name }, { key: 'Reason', value: reason }]);
-}
 
 /**
  * Certificates and application packages need the Batch account's certificate store and
@@ -45,14 +42,14 @@ function unsupported(name: string, reason: string): BatchError {
  * UnsupportedProperty), never silently ignored; an empty list is accepted (it asks for nothing).
  */
 function checkLocalReferences(b: { certificateReferences?: unknown[]; applicationPackageReferences?: unknown[] }): void {
-  if (b.certificateReferences?.length) throw unsupported('certificateReferences', 'Certificates cannot be installed on local nodes.');
-  if (b.applicationPackageReferences?.length) throw unsupported('applicationPackageReferences', 'Application packages cannot be deployed to local nodes.');
+  if (b.certificateReferences?.length) throw unsupportedProperty('certificateReferences', 'Certificates cannot be installed on local nodes.');
+  if (b.applicationPackageReferences?.length) throw unsupportedProperty('applicationPackageReferences', 'Application packages cannot be deployed to local nodes.');
 }
 
 /** Turns a validated add body into a pool spec, applying Azure's cross-property rules. */
 export function poolSpecOf(b: PoolAddBody, autoscaleMinIntervalSeconds = 300): PoolSpec {
   if (!findVmSize(b.vmSize)) throw invalid('vmSize', b.vmSize, 'The specified VM size is not supported.');
-  if (b.cloudServiceConfiguration) throw unsupported('cloudServiceConfiguration', 'Cloud service pools are retired; use virtualMachineConfiguration.');
+  if (b.cloudServiceConfiguration) throw unsupportedProperty('cloudServiceConfiguration', 'Cloud service pools are retired; use virtualMachineConfiguration.');
   if (!b.virtualMachineConfiguration) throw new BatchError('MissingRequiredProperty', 'A property that is required for this request was not specified.', [{ key: 'PropertyName', value: 'virtualMachineConfiguration' }]);
   if (!isKnownNodeAgentSku(b.virtualMachineConfiguration.nodeAgentSKUId)) throw invalid('virtualMachineConfiguration.nodeAgentSKUId', b.virtualMachineConfiguration.nodeAgentSKUId, 'The node agent SKU is not supported (see GET /supportedimages).');
   let autoScale: ReturnType<typeof autoScaleSpec> | undefined;
