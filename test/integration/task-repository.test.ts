@@ -26,7 +26,8 @@ afterAll(async () => {
   await Promise.all(Object.values(QUEUES).map((q) => ctx.queue(q).deleteIfExists()));
 });
 
-const runtimeOf = (tasks: TaskRepository): Runtime => ({ tasks }) as unknown as Runtime;
+// What commitWithCounter uses of a runtime: the repository and the per-process cache (task counts follow commits).
+const runtimeOf = (tasks: TaskRepository): Runtime => ({ tasks, cache: new Map(), clock: () => new Date() }) as unknown as Runtime;
 const jobId = (): string => uniqueName('job');
 const spec = (id: string, extra: Partial<TaskSpec> = {}): TaskSpec => ({
   id, commandLine: `echo ${id}`, resourceFiles: [], environmentSettings: [], constraints: { maxTaskRetryCount: 0 }, requiredSlots: 1, ...extra,
