@@ -59,6 +59,7 @@ export function nodeJson(origin: string, n: NodeRecord, recentTasks?: unknown[])
     totalTasksSucceeded: n.totalTasksSucceeded,
     recentTasks,
     isDedicated: n.isDedicated,
+    startTask: n.startTask,
     startTaskInfo: n.startTaskInfo,
     errors: n.errors?.length ? n.errors : undefined,
     endpointConfiguration: { inboundEndpoints: [] },

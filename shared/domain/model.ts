@@ -126,6 +126,8 @@ export interface NodeRecord {
   errors?: { code: string; message: string; errorDetails?: NameValue[] }[];
   /** The latest resource usage the agent reported (as of lastSeen), for autoscale metrics. */
   usage?: NodeUsage;
+  /** The pool's start task as it was when the node last booted (what the node runs and shows). */
+  startTask?: PoolStartTask;
   /** The start task's latest run, as the agent reported it (reset when the node boots). */
   startTaskInfo?: StartTaskInfo;
   /** Commands waiting for the node's agent (delivered with its next exchange). */

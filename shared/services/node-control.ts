@@ -68,13 +68,23 @@ export async function updateNode(rt: Runtime, poolId: string, nodeId: string, ch
 /** POST …/reboot and …/reimage: step 1 above. */
 export async function requestRestart(rt: Runtime, poolId: string, nodeId: string, kind: 'reboot' | 'reimage', option: DeallocationOption): Promise<void> {
   const id = rt.ids.uuid();
+  let before: Pick<NodeRecord, 'state' | 'stateTransitionTime'> | undefined;
   await updateNode(rt, poolId, nodeId, (n) => {
     assertNodeAllows(n, kind);
+    before = { state: n.state, stateTransitionTime: n.stateTransitionTime };
     const now = rt.clock().toISOString();
     return { ...n, state: restartState(kind), stateTransitionTime: now, restart: { id, kind, option, requestedAt: now } };
   });
+  try {
+    await rt.storage.send(NODE_COMMANDS_QUEUE, { kind: 'restart', poolId, nodeId, restartId: id } satisfies NodeCommandMessage, Math.ceil(NODE_CACHE_SETTLE_MS / 1000));
+  } catch (err) {
+    // Without its message the restart would never run: put the node back as it was (nothing
+    // half-done), and let the request fail.
+    await updateNode(rt, poolId, nodeId, (n) => (n.restart?.id === id && before ? { ...n, ...before, restart: undefined } : n)).catch(() => undefined);
+    throw err;
+  }
+  // The handler settles again whatever an exchange claimed meanwhile (and this, if it fails here).
   await settleTasks(rt, poolId, nodeId, option);
-  await rt.storage.send(NODE_COMMANDS_QUEUE, { kind: 'restart', poolId, nodeId, restartId: id } satisfies NodeCommandMessage, Math.ceil(NODE_CACHE_SETTLE_MS / 1000));
 }
 
 /** requeue / terminate the node's running tasks now; taskcompletion / retaineddata leave them running. */

@@ -25,7 +25,7 @@ export const startTaskReport = z.object({
 
 /** A node's agent booted (joined, or came back after a reboot/reimage): the start task runs again. */
 export function bootChange(pool: PoolRecord | undefined, agentVersion: string, now: Date): Partial<NodeRecord> {
-  return { state: bootState(pool?.startTask), startTaskInfo: undefined, lastBootTime: now.toISOString(), nodeAgentVersion: agentVersion };
+  return { state: bootState(pool?.startTask), startTask: pool?.startTask, startTaskInfo: undefined, lastBootTime: now.toISOString(), nodeAgentVersion: agentVersion };
 }
 
 /** The change a start-task report makes to the node row (undefined: nothing to write). */

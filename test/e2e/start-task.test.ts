@@ -9,6 +9,12 @@ afterAll(async () => {
   await s?.stop();
 });
 
+async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 const onlyNode = async (poolId: string) => {
   const nodes = await s.client.computeNode.list(poolId);
   return nodes.length === 1 ? nodes[0] : undefined;
@@ -55,6 +61,31 @@ describe('pool start task', () => {
     const filtered = await s.client.computeNode.list('st-ok', { computeNodeListOptions: { filter: "startTaskInfo/result eq 'success'" } });
     expect(filtered).toHaveLength(1);
     await s.client.pool.deleteMethod('st-ok');
+  });
+
+  it('a changed start task reaches a node at its next reboot; the node shows the start task it booted with', async () => {
+    const marker = (v: string): string => `/bin/sh -c 'echo ${v} >> "$AZ_BATCH_NODE_SHARED_DIR/boots.txt"'`;
+    await s.client.pool.add({ id: 'st-patch', vmSize: 'standard_a1_v2', virtualMachineConfiguration: IMAGE, targetDedicatedNodes: 1, startTask: { commandLine: marker('v1'), waitForSuccess: true } });
+    const first = await waitFor('v1 done', async () => {
+      const n = await onlyNode('st-patch');
+      return n?.state === 'idle' && n.startTaskInfo?.result === 'success' ? n : undefined;
+    }, 30_000);
+    expect(first.startTask?.commandLine).toBe(marker('v1'));
+    // The pool's start task changes; the running node keeps the one it booted with (the seed: it
+    // applies when nodes reboot, are reimaged or join).
+    await s.client.pool.patch('st-patch', { startTask: { commandLine: marker('v2'), waitForSuccess: true } });
+    expect((await s.client.pool.get('st-patch')).startTask?.commandLine).toBe(marker('v2'));
+    expect((await onlyNode('st-patch'))?.startTask?.commandLine).toBe(marker('v1'));
+    await s.client.computeNode.reboot('st-patch', first.id!);
+    const rebooted = await waitFor('v2 done after reboot', async () => {
+      const n = await onlyNode('st-patch');
+      return n?.state === 'idle' && n.startTask?.commandLine === marker('v2') && n.startTaskInfo?.result === 'success' ? n : undefined;
+    }, 45_000);
+    expect(new Date(rebooted.lastBootTime!).getTime()).toBeGreaterThan(new Date(first.lastBootTime!).getTime());
+    // Reboot keeps the node's files: both runs left their line.
+    const boots = await s.client.file.getFromComputeNode('st-patch', first.id!, 'shared/boots.txt');
+    expect((await streamText(boots.readableStreamBody!)).trim().split('\n')).toEqual(['v1', 'v2']);
+    await s.client.pool.deleteMethod('st-patch');
   });
 
   it('a failing start task with waitForSuccess is retried, then the node is starttaskfailed and gets no task', async () => {
