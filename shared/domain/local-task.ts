@@ -1,5 +1,7 @@
 import { unsupportedProperty } from '../errors';
-import type { NameValue, ResourceFile } from './model';
+import type { ResourceFileSpec as ResourceFile } from '../nodes/protocol';
+
+type NameValue = { name: string; value: string };
 
 /**
  * What every node-side task that is not a plain task (start task, job preparation and release

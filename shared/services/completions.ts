@@ -4,7 +4,7 @@ import type { TaskCompletion } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
 import { chunkKey, shardOf } from '../storage/keys';
 import { createChunkAction, isConflictOrStale, mergeTaskAction, type PendingEntry } from '../storage/tasks';
-import { decodeClaim, type ClaimToken } from './claims';
+import { decodeClaim, forgetChunks, type ClaimToken } from './claims';
 import { activeJobsOnPool, changeJob, terminated } from './jobs';
 import { applyExitJobActions } from './job-control';
 import { endJobsOfJobManagers } from './job-manager';
@@ -38,7 +38,7 @@ export async function applyCompletions(rt: Runtime, poolId: string, nodeId: stri
       const group = list.slice(i, i + 48);
       // A job's only group may ride along with this exchange's claim transaction (see claims.ts).
       const plan = carry && list.length <= 48 ? await planGroup(rt, poolId, nodeId, jobId, group, false) : undefined;
-      if (plan) carry!.set(jobId, plan);
+      if (plan && !plan.front) carry!.set(jobId, plan);
       else await applyRobustly(rt, poolId, nodeId, jobId, group);
       for (const c of group) out.acknowledged.push(`${c.jobId}/${c.taskId}`);
       out.finished += group.length;
@@ -54,6 +54,8 @@ export interface CompletionPlan {
   group: TaskCompletion[];
   actions: TransactionAction[];
   delta: Partial<TaskCounts>;
+  /** A retry goes to the FRONT of the queue: the claims' cached queue head must be read again once it is committed. */
+  front?: boolean;
 }
 
 /** Commits a group; on a conflict (duplicate report, task changed meanwhile) re-applies each completion alone after a read. */
@@ -78,6 +80,7 @@ export async function completeJobsIfDone(rt: Runtime, poolId: string, jobIds: It
 async function applyGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, group: TaskCompletion[], verify: boolean): Promise<void> {
   const plan = await planGroup(rt, poolId, nodeId, jobId, group, verify);
   if (plan) await commitWithCounter(rt, jobId, shardOf(`node:${nodeId}`), plan.delta, plan.actions);
+  if (plan?.front) forgetChunks(rt, jobId);
 }
 
 async function planGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, group: TaskCompletion[], verify: boolean): Promise<CompletionPlan | undefined> {
@@ -113,9 +116,15 @@ async function planGroup(rt: Runtime, poolId: string, nodeId: string, jobId: str
     deltas.push(runStatsDelta(c, tok, canRetry && spec !== undefined));
   }
   if (actions.length === 0) return undefined;
-  if (retries.length) actions.push(createChunkAction(jobId, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), retries));
+  // A job manager's retry goes to the front of its job's queue (the seed: it is restarted with
+  // priority); every other retry joins the back.
+  const jm = retries.length ? (await activeJobsOnPool(rt, poolId)).find((j) => j.id === jobId)?.jobManagerTask?.id : undefined;
+  const first = retries.filter((r) => r.spec.id === jm);
+  const rest = retries.filter((r) => r.spec.id !== jm);
+  if (first.length) actions.push(createChunkAction(jobId, chunkKey(0, seq++, rt.ids.hex(3)), first));
+  if (rest.length) actions.push(createChunkAction(jobId, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), rest));
   actions.push(...outboxActions(rt.config.serviceLogs, jobId, TASK_OUTBOX_PREFIX, events, now.getTime(), rt.ids.hex(3)));
-  return { jobId, group, actions, delta: sumDeltas(...deltas) };
+  return { jobId, group, actions, delta: sumDeltas(...deltas), ...(first.length ? { front: true } : {}) };
 }
 
 /** TaskCompleteEvent for every finished run, plus TaskFailEvent when it failed (as Azure emits them). */

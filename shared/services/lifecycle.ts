@@ -12,6 +12,7 @@ import { nodeKey } from './signals';
 import { releaseLeavingNodes, shrinkPool } from './deallocation';
 import { grantNodes } from './quotas';
 import { recordNodeRemoval } from './usage';
+import { jobManagerNodes } from './job-manager-nodes';
 
 /**
  * Drives a pool's allocation until it is steady (queue-triggered by pool-commands).
@@ -50,7 +51,9 @@ export async function handlePoolCommand(rt: Runtime, cmd: PoolCommand): Promise<
       await Promise.all(fresh.map(async (n) => launchNode(rt, pool.value, { value: n, etag: await rt.nodes.insert(n) })));
       current += granted;
     } else if (current > target) {
-      current = await shrinkPool(rt, pool.value, nodes, current - target, cmd, { removeNode, pickNodesToRemove: pool.value.nodesToRemove?.length ? namedNodesFirst(pool.value.nodesToRemove, pickNodesToRemove) : pickNodesToRemove });
+      const keepLast = await jobManagerNodes(rt, pool.value.id);
+      const pick = (ns: NodeRecord[], count: number): Set<string> => pickNodesToRemove(ns, count, keepLast);
+      current = await shrinkPool(rt, pool.value, nodes, current - target, cmd, { removeNode, pickNodesToRemove: pool.value.nodesToRemove?.length ? namedNodesFirst(pool.value.nodesToRemove, pick) : pick });
       // Nodes still finishing their tasks (taskcompletion): the pool stays resizing; the command comes back.
       if (current > target) return;
     }
@@ -120,10 +123,11 @@ export async function removeNode(rt: Runtime, pool: PoolRecord, node: Stored<Nod
   rt.signals.notify(nodeKey(pool.id, node.value.id));
 }
 
-/** Shrink order: nodes doing nothing useful first, busy nodes last. */
-export function pickNodesToRemove(nodes: NodeRecord[], count: number): Set<string> {
+/** Shrink order: nodes doing nothing useful first, busy nodes later, nodes in `keepLast` (running a job manager) last. */
+export function pickNodesToRemove(nodes: NodeRecord[], count: number, keepLast: ReadonlySet<string> = new Set()): Set<string> {
   const rank: Record<string, number> = { unusable: 0, starttaskfailed: 0, offline: 0, creating: 1, starting: 1, waitingforstarttask: 1, idle: 2, unknown: 2 };
-  const sorted = [...nodes].sort((a, b) => (rank[a.state] ?? 3) - (rank[b.state] ?? 3) || a.runningTaskSlotsCount - b.runningTaskSlotsCount);
+  const last = (n: NodeRecord): number => (keepLast.has(n.id) ? 1 : 0);
+  const sorted = [...nodes].sort((a, b) => last(a) - last(b) || (rank[a.state] ?? 3) - (rank[b.state] ?? 3) || a.runningTaskSlotsCount - b.runningTaskSlotsCount);
   return new Set(sorted.slice(0, count).map((n) => n.id));
 }
 
