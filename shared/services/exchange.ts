@@ -87,7 +87,10 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
     await rt.signals.wait(poolWorkKey(poolId), Math.min(left, 2000), abort);
     node = await cachedNode(rt, poolId, nodeId);
     if (!node) return { tasks: [], commands: [{ kind: 'shutdown' }], acknowledged: applied.acknowledged };
-    if (schedulable()) tasks.push(...(await claimWithFill(rt, pool, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId, skipJobs: req.unpreparedJobs }, req.running.length + tasks.length)));
+    // While held, the node's running list is as old as the request (its tasks may have finished
+    // and been reported on the other channel): spread counts only what this exchange took, else
+    // every held poll of a busy pool could wait for "idle" nodes that are themselves held.
+    if (schedulable()) tasks.push(...(await claimWithFill(rt, pool, { poolId, nodeId, freeSlots: slotsLeft(), claimId: req.exchangeId, skipJobs: req.unpreparedJobs }, tasks.length)));
   }
   // 6. Record the node's state and liveness (only when changed or stale).
   const busy = req.running.length + tasks.length > 0;

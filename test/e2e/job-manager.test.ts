@@ -87,15 +87,15 @@ describe('job manager task', () => {
 
   it('a retried job manager goes back to the front of the queue, ahead of tasks added before its retry', async () => {
     // First run fails (and leaves a marker), the retry succeeds; the workers are queued while it runs.
-    const jm = '/bin/bash -c "if test -f $AZ_BATCH_NODE_SHARED_DIR/jm5; then exit 0; fi; touch $AZ_BATCH_NODE_SHARED_DIR/jm5; sleep 1; exit 1"';
-    await s.client.job.add({ id: 'jm5', poolInfo: { poolId: POOL }, jobManagerTask: { id: 'm5', commandLine: jm, killJobOnCompletion: false, constraints: { maxTaskRetryCount: 1 } } });
-    await s.client.task.addCollection('jm5', ['w1', 'w2', 'w3'].map((id) => ({ id, commandLine: '/bin/true' })));
-    const m = await waitFor('the job manager completed', taskIn('jm5', 'm5', 'completed'), 30_000);
+    const jm = '/bin/bash -c "if test -f $AZ_BATCH_NODE_SHARED_DIR/jm7; then exit 0; fi; touch $AZ_BATCH_NODE_SHARED_DIR/jm7; sleep 1; exit 1"';
+    await s.client.job.add({ id: 'jm7', poolInfo: { poolId: POOL }, jobManagerTask: { id: 'm5', commandLine: jm, killJobOnCompletion: false, constraints: { maxTaskRetryCount: 1 } } });
+    await s.client.task.addCollection('jm7', ['w1', 'w2', 'w3'].map((id) => ({ id, commandLine: '/bin/true' })));
+    const m = await waitFor('the job manager completed', taskIn('jm7', 'm5', 'completed'), 30_000);
     expect([m.executionInfo?.result, m.executionInfo?.retryCount]).toEqual(['success', 1]);
-    const workers = await Promise.all(['w1', 'w2', 'w3'].map((id) => waitFor(`${id} done`, taskIn('jm5', id, 'completed'), 30_000)));
+    const workers = await Promise.all(['w1', 'w2', 'w3'].map((id) => waitFor(`${id} done`, taskIn('jm7', id, 'completed'), 30_000)));
     // The retry (a whole node: runExclusive) started before any worker.
     for (const w of workers) expect(new Date(w.executionInfo!.startTime!).getTime()).toBeGreaterThanOrEqual(new Date(m.executionInfo!.startTime!).getTime());
-    await s.client.job.terminate('jm5');
+    await s.client.job.terminate('jm7');
   }, 60_000);
 
   it('on a pool that does not exist yet the job manager asks for one slot and waits', async () => {
