@@ -3,6 +3,7 @@ import type { AllocationState, PoolRecord, PoolSpec, PoolState } from '../../sha
 import { checkTaskSlots, markDeleting, newPool, resizeSettled, startResize, stopResize } from '../../shared/domain/pool';
 import { allVmSizes, findVmSize } from '../../shared/domain/vmsizes';
 import { BatchError, type BatchErrorCode } from '../../shared/errors';
+import { codeOf } from '../support/errors';
 
 const T0 = new Date('2024-04-11T19:00:00.000Z');
 const T1 = new Date('2024-04-11T19:05:00.000Z');
@@ -33,15 +34,6 @@ function pool(state: PoolState, allocationState: AllocationState, enableAutoScal
   };
 }
 
-function codeOf(fn: () => unknown): BatchErrorCode | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof BatchError) return err.code;
-    throw err;
-  }
-}
 
 const STATES: PoolState[] = ['active', 'deleting'];
 const ALLOCS: AllocationState[] = ['steady', 'resizing', 'stopping'];

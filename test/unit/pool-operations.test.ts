@@ -3,7 +3,9 @@ import type { AllocationState, NodeRecord, NodeState, PoolRecord, PoolSpec, Pool
 import { namedNodesFirst, newPool, resizeSettled, startNodeRemoval, updatePoolProperties } from '../../shared/domain/pool';
 import { bootState, startTaskOf, startTaskReported } from '../../shared/domain/starttask';
 import { slotsToClaim, type FillView } from '../../shared/domain/fill';
-import { BatchError, type BatchErrorCode } from '../../shared/errors';
+import type { BatchError} from '../../shared/errors';
+import { type BatchErrorCode } from '../../shared/errors';
+import { codeOf } from '../support/errors';
 
 const T0 = new Date('2024-04-11T19:00:00.000Z');
 const T1 = new Date('2024-04-11T19:05:00.000Z');
@@ -17,15 +19,6 @@ function pool(state: PoolState, allocationState: AllocationState): PoolRecord {
   return { ...newPool(spec, T0), state, allocationState, currentDedicatedNodes: 3, resizeGeneration: 4 };
 }
 
-function codeOf(fn: () => unknown): BatchErrorCode | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof BatchError) return err.code;
-    throw err;
-  }
-}
 
 const node = (id: string, state: NodeState = 'idle', isDedicated = true): NodeRecord => ({
   id, poolId: 'p1', state, schedulingState: 'enabled', stateTransitionTime: T0.toISOString(), allocationTime: T0.toISOString(), ipAddress: '127.0.0.1',
