@@ -1,5 +1,5 @@
 /**
- * Scenario 7: the seed's example formulas (as in test/unit/autoscale-seed-examples.test.ts)
+ * Scenario 7: the seed's example formulas (test/support/autoscale-seed-formulas.ts, shared with the exact-results unit test)
  * evaluated for 100 pools, each with 1 day of 30-second samples (2,880 per metric) of every metric
  * the formulas read → evaluations/s (one evaluation = one formula on one pool). Pure, in-process:
  * formulas are parsed once (as a pool stores its formula); parse + evaluate is reported too.
@@ -8,60 +8,8 @@ import type { AutoscaleInputs, Formula, Sample } from '../../shared/domain/autos
 import { evaluateFormula, evaluateText, parseFormula } from '../../shared/domain/autoscale';
 import type { BenchContext, Metric, Scenario } from '../support';
 import { now, round } from '../support';
+import { SEED_FORMULAS } from '../../test/support/autoscale-seed-formulas';
 
-const INTRO = `$averageActiveTaskCount = avg($ActiveTasks.GetSample(TimeInterval_Minute * 15));
-$TargetDedicated = min(10, $averageActiveTaskCount);`;
-const CPU = `$totalNodes =
-    (min($CPUPercent.GetSample(TimeInterval_Minute * 10)) > 0.7) ?
-    ($CurrentDedicated * 1.1) : $CurrentDedicated;
-$totalNodes =
-    (avg($CPUPercent.GetSample(TimeInterval_Minute * 60)) < 0.2) ?
-    ($CurrentDedicated * 0.9) : $totalNodes;
-$TargetDedicated = min(400, $totalNodes)`;
-const MONDAY = '$TargetDedicated = (time().weekday == 1 ? 5:1);';
-const EXAMPLE1 = `
-        $curTime = time();
-        $workHours = $curTime.hour >= 8 && $curTime.hour < 18;
-        $isWeekday = $curTime.weekday >= 1 && $curTime.weekday <= 5;
-        $isWorkingWeekdayHour = $workHours && $isWeekday;
-        $TargetDedicated = $isWorkingWeekdayHour ? 20:10;
-    `;
-const EXAMPLE2 = `$samples = $ActiveTasks.GetSamplePercent(TimeInterval_Minute * 15);
-$tasks = $samples < 70 ? max(0,$ActiveTasks.GetSample(1)) : max( $ActiveTasks.GetSample(1),
-avg($ActiveTasks.GetSample(TimeInterval_Minute * 15)));
-$targetVMs = $tasks > 0? $tasks:max(0, $TargetDedicated/2);
-$TargetDedicated = max(0, min($targetVMs, 20));
-$NodeDeallocationOption = taskcompletion;`;
-const EXAMPLE3 = `$samples = $ActiveTasks.GetSamplePercent(TimeInterval_Minute * 15);
-$tasks = $samples < 70 ? max(0,$ActiveTasks.GetSample(1)) : max(
-$ActiveTasks.GetSample(1),avg($ActiveTasks.GetSample(TimeInterval_Minute * 15)));
-$cores = $TargetDedicated * 4;
-$extraVMs = (($tasks - $cores) + 3) / 4;
-$targetVMs = ($TargetDedicated + $extraVMs);
-$TargetDedicated = max(0,min($targetVMs,3));
-$NodeDeallocationOption = taskcompletion;`;
-const EXAMPLE4 = `
-    $TargetDedicated = 4;
-    lifespan          = time() - time("Fri, 14 Oct 2016 18:36:43 GMT");
-    span              = TimeInterval_Minute * 60;
-    startup            = TimeInterval_Minute * 10;
-    ratio              = 50;
-
-    $TargetDedicated = (lifespan > startup ? (max($RunningTasks.GetSample(span, ratio),
-$ActiveTasks.GetSample(span, ratio)) == 0 ? 0 : $TargetDedicated) : 4);
-    `;
-const PENDING = `startingNumberOfVMs = 1;
-maxNumberofVMs = 25;
-pendingTaskSamplePercent = $PendingTasks.GetSamplePercent(180 * TimeInterval_Second);
-pendingTaskSamples = pendingTaskSamplePercent < 70 ? startingNumberOfVMs : avg($PendingTasks.GetSample(180 * TimeInterval_Second));
-$TargetDedicatedNodes=min(maxNumberofVMs, pendingTaskSamples);
-$NodeDeallocationOption = taskcompletion;`;
-const PREEMPTED = `maxNumberofVMs = 25;
-$TargetDedicatedNodes = min(maxNumberofVMs, $PreemptedNodeCount.GetSample(180 * TimeInterval_Second));
-$TargetLowPriorityNodes = min(maxNumberofVMs , maxNumberofVMs - $TargetDedicatedNodes);
-$NodeDeallocationOption = taskcompletion;`;
-
-export const SEED_FORMULAS: Record<string, string> = { INTRO, CPU, MONDAY, EXAMPLE1, EXAMPLE2, EXAMPLE3, EXAMPLE4, PENDING, PREEMPTED };
 
 const METRICS = ['ActiveTasks', 'RunningTasks', 'PendingTasks', 'CPUPercent', 'PreemptedNodeCount'];
 const SAMPLES_PER_DAY = 2880;

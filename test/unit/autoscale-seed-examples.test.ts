@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AutoscaleInputs, CurrentValues, Sample } from '../../shared/domain/autoscale';
 import { evaluateText } from '../../shared/domain/autoscale';
+import { CPU, EXAMPLE1, EXAMPLE2, EXAMPLE3, EXAMPLE4, INTRO, MONDAY, PENDING, PREEMPTED } from '../support/autoscale-seed-formulas';
 
 const SVC = (td: string, nda = 'requeue', tlp = '0'): string => `$TargetDedicatedNodes=${td};$TargetLowPriorityNodes=${tlp};$NodeDeallocationOption=${nda}`;
 
@@ -47,72 +48,6 @@ describe('recordings (autoscale_operations)', () => {
     });
   });
 });
-
-const INTRO = `$averageActiveTaskCount = avg($ActiveTasks.GetSample(TimeInterval_Minute * 15));
-$TargetDedicated = min(10, $averageActiveTaskCount);`;
-
-const CPU = `$totalNodes =
-    (min($CPUPercent.GetSample(TimeInterval_Minute * 10)) > 0.7) ?
-    ($CurrentDedicated * 1.1) : $CurrentDedicated;
-$totalNodes =
-    (avg($CPUPercent.GetSample(TimeInterval_Minute * 60)) < 0.2) ?
-    ($CurrentDedicated * 0.9) : $totalNodes;
-$TargetDedicated = min(400, $totalNodes)`;
-
-const MONDAY = '$TargetDedicated = (time().weekday == 1 ? 5:1);';
-
-const EXAMPLE1 = `
-        $curTime = time();
-        $workHours = $curTime.hour >= 8 && $curTime.hour < 18;
-        $isWeekday = $curTime.weekday >= 1 && $curTime.weekday <= 5;
-        $isWorkingWeekdayHour = $workHours && $isWeekday;
-        $TargetDedicated = $isWorkingWeekdayHour ? 20:10;
-    `;
-
-const EXAMPLE2 = `// Get pending tasks for the past 15 minutes.
-$samples = $ActiveTasks.GetSamplePercent(TimeInterval_Minute * 15);
-// If we have fewer than 70 percent data points, we use the last sample point,
-// otherwise we use the maximum of last sample point and the history average.
-$tasks = $samples < 70 ? max(0,$ActiveTasks.GetSample(1)) : max( $ActiveTasks.GetSample(1),
-avg($ActiveTasks.GetSample(TimeInterval_Minute * 15)));
-// If number of pending tasks is not 0, set targetVM to pending tasks, otherwise
-// half of current dedicated.
-$targetVMs = $tasks > 0? $tasks:max(0, $TargetDedicated/2);
-// The pool size is capped at 20, if target VM value is more than that, set it
-// to 20. This value should be adjusted according to your use case.
-$TargetDedicated = max(0, min($targetVMs, 20));
-// Set node deallocation mode - keep nodes active only until tasks finish
-$NodeDeallocationOption = taskcompletion;`;
-
-const EXAMPLE3 = `// Determine whether 70 percent of the samples have been recorded in the past
-// 15 minutes; if not, use last sample
-$samples = $ActiveTasks.GetSamplePercent(TimeInterval_Minute * 15);
-$tasks = $samples < 70 ? max(0,$ActiveTasks.GetSample(1)) : max(
-$ActiveTasks.GetSample(1),avg($ActiveTasks.GetSample(TimeInterval_Minute * 15)));
-// Set the number of nodes to add to one-fourth the number of active tasks (the
-// MaxTasksPerComputeNode property on this pool is set to 4, adjust this number
-// for your use case)
-$cores = $TargetDedicated * 4;
-$extraVMs = (($tasks - $cores) + 3) / 4;
-$targetVMs = ($TargetDedicated + $extraVMs);
-// Attempt to grow the number of compute nodes to match the number of active
-// tasks, with a maximum of 3
-$TargetDedicated = max(0,min($targetVMs,3));
-// Keep the nodes active until the tasks finish
-$NodeDeallocationOption = taskcompletion;`;
-
-/** Example 4 as the C# string.Format renders it: {0} = DateTime.UtcNow.ToString("r"), {1} = 4. */
-const CREATED = 'Fri, 14 Oct 2016 18:36:43 GMT';
-const EXAMPLE4 = `
-    $TargetDedicated = 4;
-    lifespan          = time() - time("${CREATED}");
-    span              = TimeInterval_Minute * 60;
-    startup            = TimeInterval_Minute * 10;
-    ratio              = 50;
-
-    $TargetDedicated = (lifespan > startup ? (max($RunningTasks.GetSample(span, ratio),
-$ActiveTasks.GetSample(span, ratio)) == 0 ? 0 : $TargetDedicated) : 4);
-    `;
 
 const MON10 = '2016-10-17T10:00:00.000Z';
 const SAT10 = '2016-10-15T10:00:00.000Z';
@@ -216,21 +151,13 @@ describe('seed formulas: exact results strings', () => {
 
 describe("today's documentation samples (beyond the seed)", () => {
   it('pending tasks formula', () => {
-    const formula = `startingNumberOfVMs = 1;
-maxNumberofVMs = 25;
-pendingTaskSamplePercent = $PendingTasks.GetSamplePercent(180 * TimeInterval_Second);
-pendingTaskSamples = pendingTaskSamplePercent < 70 ? startingNumberOfVMs : avg($PendingTasks.GetSample(180 * TimeInterval_Second));
-$TargetDedicatedNodes=min(maxNumberofVMs, pendingTaskSamples);
-$NodeDeallocationOption = taskcompletion;`;
+    const formula = PENDING;
     const out = evaluateText(formula, at(T, full('PendingTasks', (k) => k)));
     expect(out.results).toBe(`${SVC('3.5', 'taskcompletion')};maxNumberofVMs=25;pendingTaskSamplePercent=100;pendingTaskSamples=3.5;startingNumberOfVMs=1`);
   });
 
   it('preempted nodes formula', () => {
-    const formula = `maxNumberofVMs = 25;
-$TargetDedicatedNodes = min(maxNumberofVMs, $PreemptedNodeCount.GetSample(180 * TimeInterval_Second));
-$TargetLowPriorityNodes = min(maxNumberofVMs , maxNumberofVMs - $TargetDedicatedNodes);
-$NodeDeallocationOption = taskcompletion;`;
+    const formula = PREEMPTED;
     const out = evaluateText(formula, at(T, full('PreemptedNodeCount', () => 4)));
     expect(out.results).toBe(`${SVC('4', 'taskcompletion', '21')};maxNumberofVMs=25`);
     expect([out.targetDedicatedNodes, out.targetLowPriorityNodes, out.nodeDeallocationOption]).toEqual([4, 21, 'taskcompletion']);
