@@ -2,7 +2,9 @@
  * What every scenario shares: the context (stack, official client, sizes), metrics with targets,
  * timing and percentile helpers, bounded concurrency, pool set-up and /proc readers.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
 import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
 import type { Stack } from '../infra/local/stack';
 import type { ProbeStats, StorageProbe } from './probe';
@@ -258,4 +260,27 @@ export function procCpuMs(pid: number): { self: number; children: number } | und
 /** The Azurite process this run started (a child of this process). */
 export function azuritePid(): number | undefined {
   return listProcesses().find((p) => p.ppid === process.pid && p.args.includes('azurite'))?.pid;
+}
+
+/**
+ * Runs a TypeScript worker (`file`, through tsx) in a fresh Node process with `job` as its JSON
+ * argument; resolves with the JSON of its last stdout line.
+ */
+export function runWorker<T>(file: string, job: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), file, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${path.basename(file)} exited with ${code}: ${err.trim().slice(0, 300)}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  });
 }

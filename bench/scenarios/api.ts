@@ -5,34 +5,16 @@
  * of their own (bench/api-worker.ts); the CPU the host process and Azurite spend per request is
  * measured over the same window, a figure that holds better than req/s on a shared machine.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { ApiJob, ApiResult } from '../api-worker';
 import { OPS } from '../api-worker';
 import type { BenchContext, Metric, Scenario } from '../support';
-import { azuritePid, percentile, procCpuMs, round } from '../support';
+import { azuritePid, percentile, procCpuMs, round, runWorker } from '../support';
 
 const CLIENTS = 32;
 const WORKER = path.resolve(__dirname, '../api-worker.ts');
 
-function runWorker(job: ApiJob): Promise<ApiResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`api worker exited with ${code}: ${err.trim().slice(0, 300)}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as ApiResult);
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-  });
-}
+const apiWorker = (job: ApiJob): Promise<ApiResult> => runWorker(WORKER, job);
 
 export const api: Scenario = {
   name: 'api',
@@ -45,7 +27,7 @@ export const api: Scenario = {
     const az = azuritePid();
     const u0 = process.cpuUsage();
     const a0 = az ? procCpuMs(az)?.self : undefined;
-    const r = await runWorker({ url: ctx.stack.url, accountName: ctx.stack.accountName, accountKey: ctx.stack.accountKey, jobId: tp.jobId, prefix: 't', tasks: tp.tasks, clients: CLIENTS, seconds });
+    const r = await apiWorker({ url: ctx.stack.url, accountName: ctx.stack.accountName, accountKey: ctx.stack.accountKey, jobId: tp.jobId, prefix: 't', tasks: tp.tasks, clients: CLIENTS, seconds });
     const u1 = process.cpuUsage(u0);
     const a1 = az ? procCpuMs(az)?.self : undefined;
     // The window includes the worker's start-up and warm-up; CPU per request is over all of it.

@@ -7,32 +7,14 @@
  * agents' real shape (4 processes × 4 at once), a bare spawn, and the same loop inside the
  * benchmark process, whose RSS (it hosts the control plane) makes every fork slower.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { BenchContext, Metric, Scenario } from '../support';
-import { round } from '../support';
+import { round, runWorker } from '../support';
 import { spawnMany, type SpawnJob } from '../spawn-worker';
 
 const WORKER = path.resolve(__dirname, '../spawn-worker.ts');
 
-function worker(job: SpawnJob): Promise<{ startMs: number; endMs: number; rssKb: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`spawn worker exited with ${code}: ${err.trim()}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as { startMs: number; endMs: number; rssKb: number });
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-  });
-}
+const worker = (job: SpawnJob): Promise<{ startMs: number; endMs: number; rssKb: number }> => runWorker(WORKER, job);
 
 /** Processes/s over `processes` workers sharing `count` spawns, `perProcess` at once in each. */
 async function measure(root: string, count: number, processes: number, perProcess: number, mode: SpawnJob['mode']): Promise<number> {
