@@ -65,12 +65,6 @@ export interface ClaimRequest {
 }
 
 /**
- * Claims runnable tasks for one node: jobs by priority then age, tasks FIFO within a job.
- * Per job: read the oldest pending chunks (one query), take entries that fit the free slots, and
- * commit ONE transaction: chunk cursors (ETag-guarded: two claimers never take the same entry),
- * task rows → running on this node, counters. A lost race re-reads and tries again.
- */
-/**
  * Other writes of the same job partition that may ride along in a claim's transaction (the
  * node's completions of this exchange), so a busy node costs one transaction per exchange.
  * Taken ones are removed from the map; on a conflict the carry is committed alone first.
@@ -81,7 +75,15 @@ export interface ClaimCarry {
   commitAlone(): Promise<void>;
 }
 
-export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<string, ClaimCarry>): Promise<TaskAssignment[]> {
+/**
+ * Claims runnable tasks for one node: jobs by priority then age, tasks FIFO within a job.
+ * `seen.blocked` is set when a job's next task needs more slots than the node had left.
+ * Per job: read the oldest pending chunks (one query, cached), take entries that fit the free
+ * slots, and commit ONE transaction, shared with other nodes' claims (group commit): chunk cursors
+ * (ETag-guarded: two claimers never take the same entry), task rows → running on the nodes,
+ * counters. A lost race re-reads and tries again.
+ */
+export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<string, ClaimCarry>, seen?: { blocked: boolean }): Promise<TaskAssignment[]> {
   const out: TaskAssignment[] = [];
   let free = req.freeSlots;
   const jobs = await activeJobsOnPool(rt, req.poolId);
@@ -93,6 +95,7 @@ export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<str
       try {
         const got = await claimInGroup(rt, { job, req, free, ride });
         if (!got) break;
+        if (seen && got.blocked) seen.blocked = true;
         if (ride && got.carried) carry!.delete(job.id);
         out.push(...got.assignments);
         free -= got.slots;
@@ -126,6 +129,8 @@ interface ClaimResult {
   slots: number;
   more: boolean;
   carried: boolean;
+  /** The next queued task needs more slots than this node still offered. */
+  blocked: boolean;
 }
 
 interface Pending extends ClaimWaiter {
@@ -231,6 +236,7 @@ async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimR
   const actions: TransactionAction[] = [];
   const taken: PendingEntry[][] = group.map(() => []);
   const slots: number[] = group.map(() => 0);
+  const blocked: boolean[] = group.map(() => false);
   const rides = group.reduce((n, w) => n + (w.ride?.actions.length ?? 0), 0);
   let planned = 0;
   let ci = 0;
@@ -245,7 +251,10 @@ async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimR
         continue;
       }
       const e = chunk.entries[at(chunk)]!;
-      if (e.spec.requiredSlots > w.free - slots[wi]!) break;
+      if (e.spec.requiredSlots > w.free - slots[wi]!) {
+        blocked[wi] = true;
+        break;
+      }
       taken[wi]!.push(e);
       slots[wi]! += e.spec.requiredSlots;
       cursor.set(chunk.rowKey, at(chunk) + 1);
@@ -264,7 +273,7 @@ async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimR
   const more = planned < cap && chunks.some((c) => !isExhausted(c) && at(c) < c.entries.length);
   if (planned === 0) {
     if (actions.length) rememberChunks(rt, jobId, chunks, advanced, dropped, await rt.tasks.transact(actions));
-    return group.map(() => (more ? { assignments: [], slots: 0, more: false, carried: false } : undefined));
+    return group.map((_, wi) => (more ? { assignments: [], slots: 0, more: false, carried: false, blocked: blocked[wi]! } : undefined));
   }
   const events: { name: 'TaskStartEvent'; time: string; body: unknown }[] = [];
   const deltas: Partial<TaskCounts>[] = [];
@@ -286,7 +295,7 @@ async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimR
   actions.push(...outboxActions(rt.config.serviceLogs, jobId, TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
   const etags = await commitWithCounter(rt, jobId, shardOf(`node:${group[0]!.req.nodeId}`), sumDeltas(...deltas), [...carried, ...actions]);
   rememberChunks(rt, jobId, chunks, advanced, dropped, etags);
-  return group.map((w, wi) => ({ assignments: taken[wi]!.map((e) => assignmentOf(w, e, now, etags)), slots: slots[wi]!, more: more && taken[wi]!.length > 0, carried: !!w.ride }));
+  return group.map((w, wi) => ({ assignments: taken[wi]!.map((e) => assignmentOf(w, e, now, etags)), slots: slots[wi]!, more: more && taken[wi]!.length > 0, carried: !!w.ride, blocked: blocked[wi]! }));
 }
 
 function assignmentOf(w: ClaimWaiter, e: PendingEntry, now: string, etags: Map<string, string>): TaskAssignment {

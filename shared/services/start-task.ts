@@ -5,7 +5,6 @@ import { slotsToClaim } from '../domain/fill';
 import type { StartTaskReport, StartTaskSpec, TaskAssignment } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
 import { cached } from './cache';
-import { activeJobsOnPool } from './jobs';
 import { claimTasks, type ClaimCarry, type ClaimRequest } from './claims';
 
 /**
@@ -57,18 +56,11 @@ export async function claimWithFill(rt: Runtime, pool: PoolRecord | undefined, r
   const otherIdleNodes = fillType === 'pack' || (req.freeSlots <= 1 && running === 0) ? 0 : await idleNodesBesides(rt, req.poolId, req.nodeId);
   const d = slotsToClaim({ fillType, freeSlots: req.freeSlots, otherIdleNodes, running });
   if (d.slots === 0) return [];
-  const got = await claimTasks(rt, { ...req, freeSlots: d.slots }, carry);
-  if (got.length > 0 || d.fallbackSlots === 0 || !(await headNeedsMore(rt, req.poolId, d.slots))) return got;
+  const seen = { blocked: false };
+  const got = await claimTasks(rt, { ...req, freeSlots: d.slots }, carry, seen);
+  // Spread's share found nothing because the next task needs more slots: take the full free slots.
+  if (got.length > 0 || d.fallbackSlots === 0 || !seen.blocked) return got;
   return claimTasks(rt, { ...req, freeSlots: d.fallbackSlots }, carry);
-}
-
-/** Whether the next task of some job needs more slots than `slots` (then spread's share is not enough). */
-async function headNeedsMore(rt: Runtime, poolId: string, slots: number): Promise<boolean> {
-  for (const job of await activeJobsOnPool(rt, poolId)) {
-    const head = (await rt.tasks.pending(job.id, 1)).entries[0];
-    if (head && head.entry.spec.requiredSlots > slots) return true;
-  }
-  return false;
 }
 
 /** Idle nodes whose agent was heard from recently (a dead agent's node must not hold work back). */
