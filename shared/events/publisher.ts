@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { JobRecord } from '../domain/model';
 import type { Runtime } from '../runtime';
-import { POOL_PK } from '../storage/keys';
+import { BUCKETS, POOL_PK, taskPartition } from '../storage/keys';
 import { OutboxRepository } from '../storage/outbox';
 import { BlobSink } from './blob-sink';
 import { EventHubsSink } from './eventhubs-sink';
@@ -128,7 +128,7 @@ export async function publishPendingServiceLogs(rt: Runtime, opts: PublishOption
     jobs.push(...page.items.map((i) => i.value));
     continuation = page.continuation;
   } while (continuation);
-  const sources: OutboxSource[] = [{ table: 'pools', partitionKey: POOL_PK }, ...jobsToScan(jobs, rt.clock()).map((id) => ({ table: 'tasks' as const, partitionKey: id }))];
+  const sources: OutboxSource[] = [{ table: 'pools', partitionKey: POOL_PK }, ...jobsToScan(jobs, rt.clock()).flatMap((id) => BUCKETS.map((b) => ({ table: 'tasks' as const, partitionKey: taskPartition(id, b) })))];
   out.sources = sources.length;
   let next = 0;
   const worker = async (): Promise<void> => {

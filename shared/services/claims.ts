@@ -2,12 +2,15 @@ import type { TransactionAction } from '@azure/data-tables';
 import type { JobRecord } from '../domain/model';
 import type { TaskAssignment } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
-import { shardOf } from '../storage/keys';
+import { shardOf, taskPartition } from '../storage/keys';
 import { advanceChunkAction, dropChunkAction, isConflictOrStale, isExhausted, mergeTaskAction, type Chunk, type PendingEntry } from '../storage/tasks';
+import { bucketsWithWork, forgetChunks, headChunks, rememberChunks } from './queue-heads';
 import { durationSeconds } from '../api/validate';
 import { activeJobsOnPool } from './jobs';
 import { parallelAllowance } from '../domain/job-state';
 import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+
+export { forgetChunks } from './queue-heads';
 import type { TaskCounts } from '../domain/model';
 import { taskStartBody } from '../events/bodies';
 import { outboxActions, TASK_OUTBOX_PREFIX } from '../events/outbox';
@@ -65,9 +68,10 @@ export interface ClaimRequest {
 }
 
 /**
- * Other writes of the same job partition that may ride along in a claim's transaction (the
+ * Other writes of the same bucket partition that may ride along in a claim's transaction (the
  * node's completions of this exchange), so a busy node costs one transaction per exchange.
- * Taken ones are removed from the map; on a conflict the carry is committed alone first.
+ * Keyed by partition (`taskPartition(jobId, bucket)`). Taken ones are removed from the map; on a
+ * conflict the carry is committed alone first.
  */
 export interface ClaimCarry {
   actions: TransactionAction[];
@@ -76,12 +80,12 @@ export interface ClaimCarry {
 }
 
 /**
- * Claims runnable tasks for one node: jobs by priority then age, tasks FIFO within a job.
- * `seen.blocked` is set when a job's next task needs more slots than the node had left.
- * Per job: read the oldest pending chunks (one query, cached), take entries that fit the free
- * slots, and commit ONE transaction, shared with other nodes' claims (group commit): chunk cursors
- * (ETag-guarded: two claimers never take the same entry), task rows → running on the nodes,
- * counters. A lost race re-reads and tries again.
+ * Claims runnable tasks for one node: jobs by priority then age, tasks FIFO within a job (across
+ * its buckets: the bucket with the oldest head first). `seen.blocked` is set when a job's next
+ * task needs more slots than the node had left. Per bucket: read the oldest pending chunks (one
+ * query, cached), take entries that fit the free slots, and commit ONE transaction, shared with
+ * other nodes' claims (group commit): chunk cursors (ETag-guarded: two claimers never take the
+ * same entry), task rows → running on the nodes, counters. A lost race re-reads and tries again.
  */
 export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<string, ClaimCarry>, seen?: { blocked: boolean }): Promise<TaskAssignment[]> {
   const out: TaskAssignment[] = [];
@@ -90,35 +94,40 @@ export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<str
   for (const job of jobs) {
     if (free <= 0) break;
     if (req.skipJobs?.includes(job.id)) continue;
-    for (let attempt = 0; attempt < 5 && free > 0; attempt++) {
-      const ride = carry?.get(job.id);
-      try {
-        const got = await claimInGroup(rt, { job, req, free, ride });
-        if (!got) break;
-        if (seen && got.blocked) seen.blocked = true;
-        if (ride && got.carried) carry!.delete(job.id);
-        out.push(...got.assignments);
-        free -= got.slots;
-        if (!got.more) break;
-      } catch (err) {
-        rt.cache.delete(chunkCacheKey(job.id));
-        if (!isConflictOrStale(err)) throw err;
-        if (ride) {
-          carry!.delete(job.id);
-          await ride.commitAlone();
+    let blocked = false;
+    for (const bucket of await bucketsWithWork(rt, job.id)) {
+      if (free <= 0 || blocked) break;
+      const part = taskPartition(job.id, bucket);
+      for (let attempt = 0; attempt < 5 && free > 0; attempt++) {
+        const ride = carry?.get(part);
+        try {
+          const got = await claimInGroup(rt, { job, bucket, req, free, ride });
+          if (!got) break;
+          if (got.blocked) blocked = true;
+          if (ride && got.carried) carry!.delete(part);
+          out.push(...got.assignments);
+          free -= got.slots;
+          if (!got.more) break;
+        } catch (err) {
+          forgetChunks(rt, job.id, bucket);
+          if (!isConflictOrStale(err)) throw err;
+          if (ride) {
+            carry!.delete(part);
+            await ride.commitAlone();
+          }
+          await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
         }
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
       }
     }
+    if (seen && blocked) seen.blocked = true;
   }
   return out;
 }
 
-const chunkCacheKey = (jobId: string): string => `chunks:${jobId}`;
-
-/** One node's claim on one job, waiting for (or leading) a group commit. */
+/** One node's claim on one bucket of a job, waiting for (or leading) a group commit. */
 interface ClaimWaiter {
   job: JobRecord;
+  bucket: number;
   req: ClaimRequest;
   free: number;
   ride?: ClaimCarry;
@@ -139,11 +148,13 @@ interface Pending extends ClaimWaiter {
 }
 
 /**
- * Group commit. Claims of one job run one transaction at a time in this process (so they never
- * race each other on the head chunk), and the claims that arrive while a transaction is in flight
- * are served together by the next one: one chunk advance, every node's task rows, their carried
- * completions and one counter delta. Under load the number of transactions per task falls as
- * more nodes wait, instead of the job's claims queueing behind each other one by one.
+ * Group commit. Claims of one bucket partition run one transaction at a time in this process (so
+ * they never race each other on the head chunk), and the claims that arrive while a transaction
+ * is in flight are served together by the next one: one chunk advance, every node's task rows,
+ * their carried completions and one counter delta. Under load the number of transactions per task
+ * falls as more nodes wait, instead of the claims queueing behind each other one by one. A job
+ * with maxParallelTasks has ONE group for all its buckets, so its running count is read and
+ * raised by one transaction at a time.
  */
 const groups = new WeakMap<Runtime, Map<string, { queue: Pending[]; running: boolean }>>();
 /** Actions a group may plan before the counter shard is added (a transaction holds 100). */
@@ -152,23 +163,28 @@ const GROUP_BUDGET = 95;
 function claimInGroup(rt: Runtime, w: ClaimWaiter): Promise<ClaimResult | undefined> {
   let byJob = groups.get(rt);
   if (!byJob) groups.set(rt, (byJob = new Map()));
-  let g = byJob.get(w.job.id);
-  if (!g) byJob.set(w.job.id, (g = { queue: [], running: false }));
+  const key = w.job.maxParallelTasks > 0 ? w.job.id : taskPartition(w.job.id, w.bucket);
+  let g = byJob.get(key);
+  if (!g) byJob.set(key, (g = { queue: [], running: false }));
   const group = g;
   const done = new Promise<ClaimResult | undefined>((resolve, reject) => group.queue.push({ ...w, resolve, reject }));
-  if (!group.running) void drain(rt, w.job.id, group, byJob);
+  if (!group.running) void drain(rt, key, group, byJob);
   return done;
 }
 
-async function drain(rt: Runtime, jobId: string, g: { queue: Pending[]; running: boolean }, byJob: Map<string, unknown>): Promise<void> {
+async function drain(rt: Runtime, key: string, g: { queue: Pending[]; running: boolean }, byJob: Map<string, unknown>): Promise<void> {
   g.running = true;
   try {
     while (g.queue.length) {
       const batch: Pending[] = [g.queue.shift()!];
       let planned = estimate(batch[0]!);
-      while (g.queue.length && planned + estimate(g.queue[0]!) <= GROUP_BUDGET) {
-        planned += estimate(g.queue[0]!);
-        batch.push(g.queue.shift()!);
+      // Waiters of the head's bucket that fit; waiters of other buckets keep their place.
+      for (let i = 0; i < g.queue.length && planned < GROUP_BUDGET; ) {
+        const w = g.queue[i]!;
+        if (w.bucket === batch[0]!.bucket && planned + estimate(w) <= GROUP_BUDGET) {
+          planned += estimate(w);
+          batch.push(...g.queue.splice(i, 1));
+        } else i++;
       }
       try {
         const results = await claimForGroup(rt, batch);
@@ -179,41 +195,13 @@ async function drain(rt: Runtime, jobId: string, g: { queue: Pending[]; running:
     }
   } finally {
     g.running = false;
-    if (byJob.get(jobId) === g) byJob.delete(jobId);
+    if (byJob.get(key) === g) byJob.delete(key);
   }
 }
 
 /** Upper bound of the actions one waiter adds: a task row per free slot, its carried completions. */
 function estimate(w: ClaimWaiter): number {
   return Math.min(w.free, 48) + (w.ride?.actions.length ?? 0) + 2;
-}
-
-/**
- * The head of a job's queue as this process last saw it (chunks with their ETags). Claims made
- * here keep it current from the transaction's response, so a busy job's queue is read once per
- * ~98 tasks, not once per claim; a stale entry (another instance, a terminate) fails the claim's
- * ETag check and is re-read.
- */
-async function headChunks(rt: Runtime, jobId: string): Promise<Chunk[]> {
-  const hit = rt.cache.get(chunkCacheKey(jobId));
-  const cached = hit?.value as Chunk[] | undefined;
-  if (cached && cached.some((c) => !isExhausted(c))) return cached;
-  const chunks = await rt.tasks.chunks(jobId, 8);
-  if (chunks.length) rt.cache.set(chunkCacheKey(jobId), { until: Number.MAX_SAFE_INTEGER, value: chunks });
-  return chunks;
-}
-
-function rememberChunks(rt: Runtime, jobId: string, chunks: Chunk[], advanced: Map<string, number>, dropped: Set<string>, etags: Map<string, string>): void {
-  const next = chunks
-    .filter((c) => !dropped.has(c.rowKey))
-    .map((c) => (advanced.has(c.rowKey) ? { ...c, next: advanced.get(c.rowKey)!, etag: etags.get(c.rowKey) ?? c.etag } : c));
-  if (next.some((c) => !isExhausted(c) && (!advanced.has(c.rowKey) || etags.has(c.rowKey)))) rt.cache.set(chunkCacheKey(jobId), { until: Number.MAX_SAFE_INTEGER, value: next });
-  else rt.cache.delete(chunkCacheKey(jobId));
-}
-
-/** Forget the cached head of a job's queue (its chunks were rewritten elsewhere in this process). */
-export function forgetChunks(rt: Runtime, jobId: string): void {
-  rt.cache.delete(chunkCacheKey(jobId));
 }
 
 /**
@@ -224,7 +212,8 @@ export function forgetChunks(rt: Runtime, jobId: string): void {
  */
 async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimResult | undefined)[]> {
   const jobId = group[0]!.job.id;
-  const chunks = await headChunks(rt, jobId);
+  const bucket = group[0]!.bucket;
+  const chunks = await headChunks(rt, jobId, bucket);
   if (chunks.length === 0) return group.map(() => undefined);
   // maxParallelTasks: at most this many more of the job's tasks may start, for the whole group
   // (running count from the counters).
@@ -272,7 +261,7 @@ async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimR
   }
   const more = planned < cap && chunks.some((c) => !isExhausted(c) && at(c) < c.entries.length);
   if (planned === 0) {
-    if (actions.length) rememberChunks(rt, jobId, chunks, advanced, dropped, await rt.tasks.transact(actions));
+    if (actions.length) rememberChunks(rt, jobId, bucket, chunks, advanced, dropped, await rt.tasks.transact(actions));
     return group.map((_, wi) => (more ? { assignments: [], slots: 0, more: false, carried: false, blocked: blocked[wi]! } : undefined));
   }
   const events: { name: 'TaskStartEvent'; time: string; body: unknown }[] = [];
@@ -292,9 +281,9 @@ async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimR
       deltas.push(w.ride.delta);
     }
   });
-  actions.push(...outboxActions(rt.config.serviceLogs, jobId, TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
-  const etags = await commitWithCounter(rt, jobId, shardOf(`node:${group[0]!.req.nodeId}`), sumDeltas(...deltas), [...carried, ...actions]);
-  rememberChunks(rt, jobId, chunks, advanced, dropped, etags);
+  actions.push(...outboxActions(rt.config.serviceLogs, taskPartition(jobId, bucket), TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
+  const etags = await commitWithCounter(rt, jobId, bucket, shardOf(`node:${group[0]!.req.nodeId}`), sumDeltas(...deltas), [...carried, ...actions]);
+  rememberChunks(rt, jobId, bucket, chunks, advanced, dropped, etags);
   return group.map((w, wi) => ({ assignments: taken[wi]!.map((e) => assignmentOf(w, e, now, etags)), slots: slots[wi]!, more: more && taken[wi]!.length > 0, carried: !!w.ride, blocked: blocked[wi]! }));
 }
 

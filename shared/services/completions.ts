@@ -2,13 +2,14 @@ import type { TransactionAction } from '@azure/data-tables';
 import type { TaskCounts, TaskFailureInfo } from '../domain/model';
 import type { TaskCompletion } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
-import { chunkKey, shardOf } from '../storage/keys';
+import { bucketOf, chunkKey, shardOf, taskPartition } from '../storage/keys';
 import { createChunkAction, isConflictOrStale, mergeTaskAction, type PendingEntry } from '../storage/tasks';
-import { decodeClaim, forgetChunks, type ClaimToken } from './claims';
+import { decodeClaim, type ClaimToken } from './claims';
+import { forgetChunks } from './queue-heads';
 import { activeJobsOnPool, changeJob, terminated } from './jobs';
 import { applyExitJobActions } from './job-control';
 import { endJobsOfJobManagers } from './job-manager';
-import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+import { byBucket, commitWithCounter, moveDelta, sumDeltas } from './taskflow';
 import { runStatsDelta, taskRunStats } from '../domain/stats';
 import { taskEndEvent } from '../events/bodies';
 import { outboxActions, TASK_OUTBOX_PREFIX, type OutboxEvent } from '../events/outbox';
@@ -23,7 +24,7 @@ export interface AppliedCompletions {
 }
 
 /**
- * Applies the completions a node reports, one transaction per job (≤ 48 tasks each): task rows
+ * Applies the completions a node reports, one transaction per job bucket (≤ 48 tasks each): task rows
  * (ETag of the claim: only the run that was handed out can complete), counters, and a pending
  * chunk for tasks that go back for a retry. If the batch transaction conflicts (a duplicate
  * report, a task terminated meanwhile), each completion is re-applied alone after a read, or
@@ -33,38 +34,44 @@ export async function applyCompletions(rt: Runtime, poolId: string, nodeId: stri
   const out: AppliedCompletions = { acknowledged: [], succeeded: 0, finished: 0 };
   const byJob = new Map<string, TaskCompletion[]>();
   for (const c of completions) byJob.set(c.jobId, [...(byJob.get(c.jobId) ?? []), c]);
-  for (const [jobId, list] of byJob) {
-    for (let i = 0; i < list.length; i += 48) {
-      const group = list.slice(i, i + 48);
-      // A job's only group may ride along with this exchange's claim transaction (see claims.ts).
-      const plan = carry && list.length <= 48 ? await planGroup(rt, poolId, nodeId, jobId, group, false) : undefined;
-      if (plan && !plan.front) carry!.set(jobId, plan);
-      else await applyRobustly(rt, poolId, nodeId, jobId, group);
-      for (const c of group) out.acknowledged.push(`${c.jobId}/${c.taskId}`);
-      out.finished += group.length;
-      out.succeeded += group.filter((c) => c.result === 'success').length;
+  for (const [jobId, ofJob] of byJob) {
+    for (const [bucket, list] of byBucket(ofJob, (c) => c.taskId)) {
+      for (let i = 0; i < list.length; i += 48) {
+        const group = list.slice(i, i + 48);
+        // A bucket's only group may ride along with this exchange's claim transaction (see claims.ts).
+        const plan = carry && list.length <= 48 ? await planGroup(rt, poolId, nodeId, jobId, bucket, group, false) : undefined;
+        if (plan && !plan.front) carry!.set(taskPartition(jobId, bucket), plan);
+        else await applyRobustly(rt, poolId, nodeId, jobId, group);
+        for (const c of group) out.acknowledged.push(`${c.jobId}/${c.taskId}`);
+        out.finished += group.length;
+        out.succeeded += group.filter((c) => c.result === 'success').length;
+      }
     }
   }
   return out;
 }
 
-/** Completions planned but not yet committed: their actions and counter delta (one job, one node shard). */
+/** Completions planned but not yet committed: their actions and counter delta (one job bucket, one node shard). */
 export interface CompletionPlan {
   jobId: string;
+  bucket: number;
   group: TaskCompletion[];
   actions: TransactionAction[];
   delta: Partial<TaskCounts>;
   /** A retry goes to the FRONT of the queue: the claims' cached queue head must be read again once it is committed. */
   front?: boolean;
+  /** Some tasks went back to the queue: a bucket remembered as empty must be read again once it is committed. */
+  requeued?: boolean;
 }
 
-/** Commits a group; on a conflict (duplicate report, task changed meanwhile) re-applies each completion alone after a read. */
+/** Commits a group (tasks of one job bucket); on a conflict (duplicate report, task changed meanwhile) re-applies each completion alone after a read. */
 export async function applyRobustly(rt: Runtime, poolId: string, nodeId: string, jobId: string, group: TaskCompletion[]): Promise<void> {
+  const bucket = bucketOf(group[0]!.taskId);
   try {
-    await applyGroup(rt, poolId, nodeId, jobId, group, false);
+    await applyGroup(rt, poolId, nodeId, jobId, bucket, group, false);
   } catch (err) {
     if (!isConflictOrStale(err)) throw err;
-    for (const c of group) await applyGroup(rt, poolId, nodeId, jobId, [c], true).catch((e: unknown) => {
+    for (const c of group) await applyGroup(rt, poolId, nodeId, jobId, bucket, [c], true).catch((e: unknown) => {
       if (!isConflictOrStale(e)) throw e;
     });
   }
@@ -77,13 +84,13 @@ export async function completeJobsIfDone(rt: Runtime, poolId: string, jobIds: It
   for (const jobId of new Set(jobIds)) await completeJobIfDone(rt, poolId, jobId);
 }
 
-async function applyGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, group: TaskCompletion[], verify: boolean): Promise<void> {
-  const plan = await planGroup(rt, poolId, nodeId, jobId, group, verify);
-  if (plan) await commitWithCounter(rt, jobId, shardOf(`node:${nodeId}`), plan.delta, plan.actions);
-  if (plan?.front) forgetChunks(rt, jobId);
+async function applyGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, bucket: number, group: TaskCompletion[], verify: boolean): Promise<void> {
+  const plan = await planGroup(rt, poolId, nodeId, jobId, bucket, group, verify);
+  if (plan) await commitWithCounter(rt, jobId, bucket, shardOf(`node:${nodeId}`), plan.delta, plan.actions);
+  if (plan?.front || plan?.requeued) forgetChunks(rt, jobId, bucket);
 }
 
-async function planGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, group: TaskCompletion[], verify: boolean): Promise<CompletionPlan | undefined> {
+async function planGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, bucket: number, group: TaskCompletion[], verify: boolean): Promise<CompletionPlan | undefined> {
   const now = rt.clock();
   const t = now.toISOString();
   const actions: TransactionAction[] = [];
@@ -121,10 +128,10 @@ async function planGroup(rt: Runtime, poolId: string, nodeId: string, jobId: str
   const jm = retries.length ? (await activeJobsOnPool(rt, poolId)).find((j) => j.id === jobId)?.jobManagerTask?.id : undefined;
   const first = retries.filter((r) => r.spec.id === jm);
   const rest = retries.filter((r) => r.spec.id !== jm);
-  if (first.length) actions.push(createChunkAction(jobId, chunkKey(0, seq++, rt.ids.hex(3)), first));
-  if (rest.length) actions.push(createChunkAction(jobId, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), rest));
-  actions.push(...outboxActions(rt.config.serviceLogs, jobId, TASK_OUTBOX_PREFIX, events, now.getTime(), rt.ids.hex(3)));
-  return { jobId, group, actions, delta: sumDeltas(...deltas), ...(first.length ? { front: true } : {}) };
+  if (first.length) actions.push(createChunkAction(jobId, bucket, chunkKey(0, seq++, rt.ids.hex(3)), first));
+  if (rest.length) actions.push(createChunkAction(jobId, bucket, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), rest));
+  actions.push(...outboxActions(rt.config.serviceLogs, taskPartition(jobId, bucket), TASK_OUTBOX_PREFIX, events, now.getTime(), rt.ids.hex(3)));
+  return { jobId, bucket, group, actions, delta: sumDeltas(...deltas), ...(first.length ? { front: true } : {}), ...(rest.length ? { requeued: true } : {}) };
 }
 
 /** TaskCompleteEvent for every finished run, plus TaskFailEvent when it failed (as Azure emits them). */

@@ -52,19 +52,21 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   checkToken(rt, poolId, nodeId, authorization);
   let node = await cachedNode(rt, poolId, nodeId);
   if (!node) return { tasks: [], commands: [{ kind: 'shutdown' }], acknowledged: req.completions.map((c) => `${c.jobId}/${c.taskId}`) };
-  // 2. Plan completions; a job's completions ride along in that job's claim transaction (step 4).
+  // 2. Plan completions; a job bucket's completions ride along in a claim transaction of that bucket (step 4).
   const plans = new Map<string, CompletionPlan>();
   // Job preparation/release runs, and tasks given back because a preparation failed (services/job-tasks).
   if (req.jobTaskReports?.length) await recordJobTaskReports(rt, poolId, nodeId, req.jobTaskReports);
   const givenBack = req.completions.some((c) => c.requeue) ? await requeueGivenBack(rt, poolId, nodeId, req.completions.filter((c) => c.requeue)) : [];
   const applied = await applyCompletions(rt, poolId, nodeId, req.completions.filter((c) => !c.requeue), plans);
   applied.acknowledged.push(...givenBack);
-  const carry = new Map<string, ClaimCarry>([...plans].map(([jobId, p]) => [jobId, { actions: p.actions, delta: p.delta, commitAlone: () => applyRobustly(rt, poolId, nodeId, jobId, p.group) }]));
+  const carry = new Map<string, ClaimCarry>([...plans].map(([part, p]) => [part, { actions: p.actions, delta: p.delta, commitAlone: () => applyRobustly(rt, poolId, nodeId, p.jobId, p.group) }]));
   const settle = async (): Promise<void> => {
-    for (const [jobId, c] of carry) {
-      carry.delete(jobId);
-      await c.commitAlone();
-    }
+    await Promise.all(
+      [...carry].map(async ([part, c]) => {
+        carry.delete(part);
+        await c.commitAlone();
+      }),
+    );
   };
   // 3. Boot: the node joins (starting → idle, or waitingforstarttask while its start task runs
   //    with waitForSuccess); otherwise record what the agent reports of its start task.

@@ -9,11 +9,12 @@ import type { Runtime } from '../runtime';
 import { chunkKey, shardOf } from '../storage/keys';
 import { createChunkAction, mergeTaskAction, type PendingEntry } from '../storage/tasks';
 import type { Stored } from '../storage/table';
-import { decodeClaim, forgetChunks } from './claims';
+import { decodeClaim } from './claims';
+import { forgetChunks } from './queue-heads';
 import { activeJobsOnPool, changeJob, getJob, invalidateJobsOnPool, terminated } from './jobs';
 import { withEtagRetry } from './retry';
 import { nodeKey, poolWorkKey } from './signals';
-import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+import { bucketGroups, commitWithCounter, moveDelta, sumDeltas } from './taskflow';
 import { releasesFinished } from './job-tasks';
 
 /**
@@ -130,8 +131,7 @@ const ENDED: TaskFailureInfo = { category: 'usererror', code: 'TaskEnded', messa
  */
 async function settleRunningTasks(rt: Runtime, job: JobRecord, option: 'requeue' | 'terminate'): Promise<number> {
   const running = await rt.tasks.find(job.id, `state eq 'running'`);
-  for (let i = 0; i < running.length; i += 48) {
-    const group = running.slice(i, i + 48);
+  for (const [bucket, group] of bucketGroups(running, (r) => r.value.id, 48)) {
     const now = rt.clock();
     const t = now.toISOString();
     const actions: TransactionAction[] = [];
@@ -149,8 +149,8 @@ async function settleRunningTasks(rt: Runtime, job: JobRecord, option: 'requeue'
         deltas.push(moveDelta('running', 'failed', 1, task.requiredSlots));
       }
     }
-    if (entries.length) actions.push(createChunkAction(job.id, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), entries));
-    await commitWithCounter(rt, job.id, shardOf(`job:${job.id}`), sumDeltas(...deltas), actions);
+    if (entries.length) actions.push(createChunkAction(job.id, bucket, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), entries));
+    await commitWithCounter(rt, job.id, bucket, shardOf(`job:${job.id}`), sumDeltas(...deltas), actions);
   }
   if (option === 'requeue') forgetChunks(rt, job.id);
   await killOnNodes(rt, job.id, running.map((r) => r.value));

@@ -1,9 +1,10 @@
 import type { TaskCounts } from '../domain/model';
 import type { TaskCompletion } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
-import { chunkKey, shardOf } from '../storage/keys';
+import { bucketOf, chunkKey, shardOf } from '../storage/keys';
 import { createChunkAction, isConflictOrStale, mergeTaskAction, type PendingEntry } from '../storage/tasks';
-import { decodeClaim, forgetChunks } from './claims';
+import { decodeClaim } from './claims';
+import { forgetChunks } from './queue-heads';
 import { poolWorkKey } from './signals';
 import { commitWithCounter, moveDelta } from './taskflow';
 
@@ -27,11 +28,11 @@ export async function requeueGivenBack(rt: Runtime, poolId: string, nodeId: stri
       const entry: PendingEntry = { spec, retryCount: task.executionInfo.retryCount, activeSince: at, creationTime: task.creationTime, requeueCount };
       const delta: Partial<TaskCounts> = moveDelta('running', 'active', 1, task.requiredSlots);
       try {
-        await commitWithCounter(rt, c.jobId, shardOf(`node:${nodeId}`), delta, [
+        await commitWithCounter(rt, c.jobId, bucketOf(c.taskId), shardOf(`node:${nodeId}`), delta, [
           mergeTaskAction(c.jobId, c.taskId, { state: 'active', stateTransitionTime: at, previousState: 'running', previousStateTransitionTime: task.stateTransitionTime, lastModified: at, claim: '', requeueCount, lastRequeueTime: at }, t.etag),
-          createChunkAction(c.jobId, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), [entry]),
+          createChunkAction(c.jobId, bucketOf(c.taskId), chunkKey(now.getTime(), seq++, rt.ids.hex(3)), [entry]),
         ]);
-        forgetChunks(rt, c.jobId);
+        forgetChunks(rt, c.jobId, bucketOf(c.taskId));
         rt.signals.notify(poolWorkKey(poolId));
       } catch (err) {
         // The task changed meanwhile (terminated, deleted, requeued): nothing left to give back.

@@ -5,6 +5,8 @@ import type { JobRecord, TaskCounts } from '../domain/model';
 import type { Runtime } from '../runtime';
 import { StorageError } from '../storage/errors';
 import type { Stored } from '../storage/table';
+import { BUCKETS, taskPartition } from '../storage/keys';
+import { forgetChunks } from './queue-heads';
 import { withEtagRetry } from './retry';
 import { cachedTaskCounts, forgetCachedCounts } from './taskflow';
 import { ensureActiveJobQuota } from './quotas';
@@ -93,14 +95,15 @@ export function terminated(j: JobRecord, reason: string, now: Date): JobRecord {
   };
 }
 
-/** delete: mark deleting, remove every row of the job's partition, then the job row. */
+/** delete: mark deleting, remove every row of the job's bucket partitions, then the job row. */
 export async function deleteJob(rt: Runtime, id: string, precondition?: (j: Stored<JobRecord>) => void): Promise<void> {
   const job = await changeJob(rt, id, (j) => (j.state === 'deleting' ? j : { ...j, state: 'deleting', previousState: j.state, previousStateTransitionTime: j.stateTransitionTime, stateTransitionTime: rt.clock().toISOString() }), precondition);
   // Release tasks run best-effort on the nodes that ran the preparation (before the status rows go).
   await releaseOnDelete(rt, job.value);
-  await flushServiceLogs(rt, { table: 'tasks', partitionKey: id });
+  await Promise.all(BUCKETS.map((b) => flushServiceLogs(rt, { table: 'tasks', partitionKey: taskPartition(id, b) })));
   await rt.tasks.deleteJobRows(id);
   forgetCachedCounts(rt, id);
+  forgetChunks(rt, id);
   await rt.jobs.delete(id);
   if (job.value.poolInfo.poolId) invalidateJobsOnPool(rt, job.value.poolInfo.poolId);
 }

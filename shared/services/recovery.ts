@@ -3,7 +3,8 @@ import type { TaskCounts, TaskFailureInfo } from '../domain/model';
 import type { Runtime } from '../runtime';
 import { chunkKey, odataString, shardOf } from '../storage/keys';
 import { createChunkAction, mergeTaskAction, type PendingEntry } from '../storage/tasks';
-import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+import { bucketGroups, commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+import { forgetChunks } from './queue-heads';
 import { poolWorkKey } from './signals';
 
 let seq = 0;
@@ -18,13 +19,13 @@ export async function requeueNodeTasks(rt: Runtime, poolId: string, nodeId: stri
   let moved = 0;
   for (const job of jobs) {
     const tasks = await rt.tasks.find(job.value.id, `nodeId eq ${odataString(nodeId)} and state eq 'running'`);
-    for (let i = 0; i < tasks.length; i += 48) {
+    for (const [bucket, group] of bucketGroups(tasks, (r) => r.value.id, 48)) {
       const now = rt.clock();
       const t = now.toISOString();
       const actions: TransactionAction[] = [];
       const entries: PendingEntry[] = [];
       const deltas: Partial<TaskCounts>[] = [];
-      for (const { value: task, etag } of tasks.slice(i, i + 48)) {
+      for (const { value: task, etag } of group) {
         const retries = task.executionInfo.retryCount;
         const max = task.constraints.maxTaskRetryCount;
         const canRetry = reason === 'requeue' || max === -1 || retries < max;
@@ -48,8 +49,9 @@ export async function requeueNodeTasks(rt: Runtime, poolId: string, nodeId: stri
           deltas.push(moveDelta('running', 'failed', 1, task.requiredSlots));
         }
       }
-      if (entries.length) actions.push(createChunkAction(job.value.id, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), entries));
-      await commitWithCounter(rt, job.value.id, shardOf(`node:${nodeId}`), sumDeltas(...deltas), actions);
+      if (entries.length) actions.push(createChunkAction(job.value.id, bucket, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), entries));
+      await commitWithCounter(rt, job.value.id, bucket, shardOf(`node:${nodeId}`), sumDeltas(...deltas), actions);
+      if (entries.length) forgetChunks(rt, job.value.id, bucket);
       moved += actions.length;
     }
   }
@@ -68,15 +70,14 @@ export async function terminateNodeTasks(rt: Runtime, poolId: string, nodeId: st
   let ended = 0;
   for (const job of await rt.jobs.onPool(poolId)) {
     const tasks = await rt.tasks.find(job.value.id, `nodeId eq ${odataString(nodeId)} and state eq 'running'`);
-    for (let i = 0; i < tasks.length; i += 48) {
+    for (const [bucket, group] of bucketGroups(tasks, (r) => r.value.id, 48)) {
       const t = rt.clock().toISOString();
-      const group = tasks.slice(i, i + 48);
       const actions: TransactionAction[] = group.map(({ value: task, etag }) => mergeTaskAction(job.value.id, task.id, {
         state: 'completed', stateTransitionTime: t, previousState: 'running', previousStateTransitionTime: task.stateTransitionTime, lastModified: t,
         endTime: t, result: 'failure', failureInfo: JSON.stringify(failureInfo), claim: '',
       }, etag));
       const deltas = group.map(({ value: task }) => moveDelta('running', 'failed', 1, task.requiredSlots));
-      await commitWithCounter(rt, job.value.id, shardOf(`node:${nodeId}`), sumDeltas(...deltas), actions);
+      await commitWithCounter(rt, job.value.id, bucket, shardOf(`node:${nodeId}`), sumDeltas(...deltas), actions);
       ended += group.length;
     }
   }

@@ -2,11 +2,11 @@ import type { TransactionAction } from '@azure/data-tables';
 import { positionOf, refusal, transition } from '../domain/task-state';
 import type { TaskFailureInfo, TaskRecord } from '../domain/model';
 import type { Runtime } from '../runtime';
-import { shardOf } from '../storage/keys';
-import { isExhausted, mergeTaskAction, rewriteChunkAction, type Chunk, type PendingEntry } from '../storage/tasks';
+import { bucketOf, shardOf } from '../storage/keys';
+import { deleteTaskAction, isExhausted, mergeTaskAction, rewriteChunkAction, type Chunk, type PendingEntry } from '../storage/tasks';
 import type { Stored } from '../storage/table';
 import { getTask } from './tasks';
-import { forgetChunks } from './claims';
+import { forgetChunks } from './queue-heads';
 import { withEtagRetry } from './retry';
 import { nodeKey, poolWorkKey } from './signals';
 import { commitWithCounter, moveDelta } from './taskflow';
@@ -27,7 +27,7 @@ export async function terminateTask(rt: Runtime, jobId: string, taskId: string, 
     if (tr.queue === 'dequeue') {
       const now = rt.clock().toISOString();
       const merge = mergeTaskAction(jobId, taskId, { state: 'completed', stateTransitionTime: now, previousState: 'active', previousStateTransitionTime: t.value.stateTransitionTime, lastModified: now, endTime: now, result: 'failure', failureInfo: JSON.stringify(ENDED) }, t.etag);
-      await commitWithCounter(rt, jobId, shardOf(`ctl:${taskId}`), moveDelta('active', 'failed', 1, t.value.requiredSlots), [...(await unqueue(rt, jobId, taskId)), merge]);
+      await commitWithCounter(rt, jobId, bucketOf(taskId), shardOf(`ctl:${taskId}`), moveDelta('active', 'failed', 1, t.value.requiredSlots), [...(await unqueue(rt, jobId, taskId)), merge]);
       return;
     }
     if (tr.killOnNode && t.value.nodeInfo) await sendCommand(rt, t.value.nodeInfo.poolId, t.value.nodeInfo.nodeId, { kind: 'terminateTask', jobId, taskId });
@@ -42,8 +42,8 @@ export async function deleteTask(rt: Runtime, jobId: string, taskId: string, pre
     const s = t.value.state;
     const from = s === 'active' ? 'active' : s === 'running' || s === 'preparing' ? 'running' : null;
     const delta = from ? moveDelta(from, null, 1, t.value.requiredSlots) : moveDelta(null, t.value.executionInfo.result === 'success' ? 'succeeded' : 'failed', -1, -t.value.requiredSlots);
-    const del: TransactionAction = ['delete', { partitionKey: jobId, rowKey: taskId }];
-    await commitWithCounter(rt, jobId, shardOf(`ctl:${taskId}`), delta, [...(s === 'active' ? await unqueue(rt, jobId, taskId) : []), del]);
+    const del = deleteTaskAction(jobId, taskId);
+    await commitWithCounter(rt, jobId, bucketOf(taskId), shardOf(`ctl:${taskId}`), delta, [...(s === 'active' ? await unqueue(rt, jobId, taskId) : []), del]);
     if (from === 'running' && t.value.nodeInfo) await sendCommand(rt, t.value.nodeInfo.poolId, t.value.nodeInfo.nodeId, { kind: 'terminateTask', jobId, taskId });
   });
 }
@@ -58,12 +58,13 @@ async function unqueue(rt: Runtime, jobId: string, taskId: string): Promise<Tran
  * `edit` answers undefined); empty when the task is not queued. ETag-guarded like a claim.
  */
 export async function rewritePending(rt: Runtime, jobId: string, taskId: string, edit: (e: PendingEntry) => PendingEntry | undefined): Promise<TransactionAction[]> {
-  const chunks: Chunk[] = await rt.tasks.chunks(jobId, 1000);
+  const bucket = bucketOf(taskId);
+  const chunks: Chunk[] = await rt.tasks.chunks(jobId, bucket, 1000);
   for (const c of chunks) {
     if (isExhausted(c)) continue;
     const idx = c.entries.findIndex((e, i) => i >= c.next && e.spec.id === taskId);
     if (idx < 0) continue;
-    forgetChunks(rt, jobId);
+    forgetChunks(rt, jobId, bucket);
     const entries = c.entries.flatMap((e, i) => (i < c.next ? [] : i !== idx ? [e] : (edit(e) ?? [])));
     return [rewriteChunkAction(jobId, c, entries)];
   }

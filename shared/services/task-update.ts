@@ -3,10 +3,11 @@ import type { JobRecord, TaskConstraints, TaskCounts, TaskRecord, TaskSpec } fro
 import { positionOf, refusal, specOf, transition, type CountBucket } from '../domain/task-state';
 import type { TaskUpdateBody } from '../api/task-schemas';
 import type { Runtime } from '../runtime';
-import { chunkKey, shardOf } from '../storage/keys';
+import { bucketOf, chunkKey, shardOf } from '../storage/keys';
 import { createChunkAction, mergeTaskSpecAction, resetTaskAction } from '../storage/tasks';
 import type { Stored } from '../storage/table';
 import { getJob, invalidateJobsOnPool } from './jobs';
+import { forgetChunks } from './queue-heads';
 import { withEtagRetry } from './retry';
 import { rewritePending } from './task-control';
 import { getTask } from './tasks';
@@ -81,8 +82,9 @@ export async function reactivateTask(rt: Runtime, jobId: string, taskId: string,
     const row = resetTaskAction(jobId, taskId, {
       state: 'active', stateTransitionTime: iso, previousState: t.value.state, previousStateTransitionTime: t.value.stateTransitionTime, lastModified: iso, retryCount: 0, requeueCount: 0,
     }, ['startTime', 'endTime', 'exitCode', 'result', 'failureInfo', 'lastRetryTime', 'lastRequeueTime', 'nodeId', 'poolId', 'claim', 'stats'], t.etag);
-    const chunk = createChunkAction(jobId, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), [{ spec: specOf(t.value), retryCount: 0, activeSince: iso, creationTime: t.value.creationTime, requeueCount: 0 }]);
-    const etags = await commitWithCounter(rt, jobId, shardOf(`ctl:${taskId}`), bucketDelta(tr.from, tr.into, t.value.requiredSlots), [row, chunk]);
+    const chunk = createChunkAction(jobId, bucketOf(taskId), chunkKey(now.getTime(), seq++, rt.ids.hex(3)), [{ spec: specOf(t.value), retryCount: 0, activeSince: iso, creationTime: t.value.creationTime, requeueCount: 0 }]);
+    const etags = await commitWithCounter(rt, jobId, bucketOf(taskId), shardOf(`ctl:${taskId}`), bucketDelta(tr.from, tr.into, t.value.requiredSlots), [row, chunk]);
+    forgetChunks(rt, jobId, bucketOf(taskId));
     return { etag: etags.get(taskId) ?? '', lastModified: iso };
   });
   if (job.poolInfo.poolId) invalidateJobsOnPool(rt, job.poolInfo.poolId);

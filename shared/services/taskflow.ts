@@ -1,24 +1,24 @@
 import type { TransactionAction } from '@azure/data-tables';
 import { addCounts, zeroCounts, type TaskCounts } from '../domain/model';
 import type { Runtime } from '../runtime';
-import { counterKey } from '../storage/keys';
+import { bucketOf, counterKey } from '../storage/keys';
 import { isConflictOrStale } from '../storage/tasks';
 
 /**
- * Commits task-row actions of one job partition together with a counter-shard delta in ONE
- * transaction. The counter's ETag is cached per process; when another writer moved it, the cache
+ * Commits task-row actions of one bucket partition of a job together with a counter-shard delta
+ * of that bucket in ONE transaction. The counter's ETag is cached per process; when another writer moved it, the cache
  * is dropped and the transaction retried. Any other conflict is the caller's to handle.
  */
-export async function commitWithCounter(rt: Runtime, jobId: string, shard: number, delta: Partial<TaskCounts>, actions: TransactionAction[]): Promise<Map<string, string>> {
+export async function commitWithCounter(rt: Runtime, jobId: string, bucket: number, shard: number, delta: Partial<TaskCounts>, actions: TransactionAction[]): Promise<Map<string, string>> {
   for (let attempt = 0; ; attempt++) {
-    const change = await rt.tasks.counterChange(jobId, shard, delta);
+    const change = await rt.tasks.counterChange(jobId, bucket, shard, delta);
     try {
       const etags = await rt.tasks.transact([...actions, change.action]);
       change.commit(etags.get(counterKey(shard)));
       adjustCachedCounts(rt, jobId, delta);
       return etags;
     } catch (err) {
-      rt.tasks.forgetCounter(jobId, shard);
+      rt.tasks.forgetCounter(jobId, bucket, shard);
       const counterFailed = isConflictOrStale(err) && (err.failedIndex === undefined || err.failedIndex === actions.length);
       if (counterFailed && attempt < 6) continue;
       throw err;
@@ -98,4 +98,23 @@ function adjustCachedCounts(rt: Runtime, jobId: string, delta: Partial<TaskCount
 
 export function forgetCachedCounts(rt: Runtime, jobId: string): void {
   rt.cache.delete(countsKey(jobId));
+}
+
+/** Items grouped by the bucket of their task id, in first-seen order within each bucket. */
+export function byBucket<T>(items: readonly T[], taskIdOf: (item: T) => string): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const item of items) {
+    const b = bucketOf(taskIdOf(item));
+    const list = out.get(b);
+    if (list) list.push(item);
+    else out.set(b, [item]);
+  }
+  return out;
+}
+
+/** Items split into transactions: by bucket, then at most `size` per group. */
+export function bucketGroups<T>(items: readonly T[], taskIdOf: (item: T) => string, size: number): [number, T[]][] {
+  const out: [number, T[]][] = [];
+  for (const [bucket, list] of byBucket(items, taskIdOf)) for (let i = 0; i < list.length; i += size) out.push([bucket, list.slice(i, i + size)]);
+  return out;
 }

@@ -12,7 +12,8 @@ import { getJob, invalidateJobsOnPool } from './jobs';
 import { checkExitConditions } from '../domain/exit-conditions';
 import { acceptsTasks } from '../domain/job-state';
 import { reservedTaskIdCode } from '../domain/job-tasks';
-import { commitWithCounter, moveDelta } from './taskflow';
+import { byBucket, commitWithCounter, moveDelta } from './taskflow';
+import { forgetChunks } from './queue-heads';
 
 export interface AddTaskResult {
   taskId: string;
@@ -86,7 +87,8 @@ let chunkSeq = 0;
 const PER_TX = 98;
 
 /**
- * Adds tasks to a job. Each group of ≤ 98 tasks is ONE transaction in the job's partition: the
+ * Adds tasks to a job. The tasks are grouped by bucket (see storage/keys.ts); each group of ≤ 98
+ * tasks of a bucket is ONE transaction in that bucket's partition: the
  * task rows, one pending chunk carrying their specs (so claiming them needs no reads) and the
  * counter delta. A duplicate id fails the transaction at its index; that task is reported as
  * TaskExists and the rest are committed. Then one in-process nudge wakes idle nodes.
@@ -111,29 +113,38 @@ export async function addTasks(rt: Runtime, jobId: string, bodies: TaskAddBody[]
       fresh.push(s);
     }
   }
-  for (let i = 0; i < fresh.length; i += PER_TX) {
-    let group = fresh.slice(i, i + PER_TX);
-    while (group.length) {
-      const now = rt.clock();
-      const t = now.toISOString();
-      const run: TaskRun = { state: 'active', stateTransitionTime: t, creationTime: t, lastModified: t, retryCount: 0, requeueCount: 0 };
-      const entries: PendingEntry[] = group.map((spec) => ({ spec, retryCount: 0, activeSince: t, creationTime: t }));
-      const actions: TransactionAction[] = [...group.map((s) => createTaskAction(jobId, s, run)), createChunkAction(jobId, chunkKey(now.getTime(), chunkSeq++, rt.ids.hex(3)), entries)];
-      const slots = group.reduce((n, s) => n + s.requiredSlots, 0);
-      try {
-        const etags = await commitWithCounter(rt, jobId, shardOf(`add:${group[0]!.id}`), moveDelta(null, 'active', group.length, slots), actions);
-        for (const s of group) results.set(s.id, { taskId: s.id, status: 'success', etag: etags.get(s.id) ?? '', lastModified: t });
-        group = [];
-      } catch (err) {
-        const idx = err instanceof StorageError && err.isConflict ? err.failedIndex : undefined;
-        if (idx === undefined || idx >= group.length) throw err;
-        results.set(group[idx]!.id, exists(group[idx]!.id));
-        group = group.filter((_, k) => k !== idx);
-      }
-    }
+  const groups: [number, TaskSpec[]][] = [];
+  for (const [bucket, specsOfBucket] of byBucket(fresh, (s) => s.id)) {
+    for (let i = 0; i < specsOfBucket.length; i += PER_TX) groups.push([bucket, specsOfBucket.slice(i, i + PER_TX)]);
   }
+  // The buckets' transactions are independent: they run side by side.
+  await Promise.all(groups.map(([bucket, g]) => addGroup(rt, jobId, bucket, g, results)));
+  for (const bucket of new Set(groups.map(([b]) => b))) forgetChunks(rt, jobId, bucket);
   if (job.poolInfo.poolId) invalidateJobsOnPool(rt, job.poolInfo.poolId);
   return specs.map((s, k) => (k === specs.findIndex((x) => x.id.toLowerCase() === s.id.toLowerCase()) ? results.get(s.id)! : exists(s.id)));
+}
+
+/** One transaction of an add (≤ 98 tasks of one bucket); a duplicate id is reported and the rest committed. */
+async function addGroup(rt: Runtime, jobId: string, bucket: number, specs: TaskSpec[], results: Map<string, AddTaskResult>): Promise<void> {
+  let group = specs;
+  while (group.length) {
+    const now = rt.clock();
+    const t = now.toISOString();
+    const run: TaskRun = { state: 'active', stateTransitionTime: t, creationTime: t, lastModified: t, retryCount: 0, requeueCount: 0 };
+    const entries: PendingEntry[] = group.map((spec) => ({ spec, retryCount: 0, activeSince: t, creationTime: t }));
+    const actions: TransactionAction[] = [...group.map((s) => createTaskAction(jobId, s, run)), createChunkAction(jobId, bucket, chunkKey(now.getTime(), chunkSeq++, rt.ids.hex(3)), entries)];
+    const slots = group.reduce((n, s) => n + s.requiredSlots, 0);
+    try {
+      const etags = await commitWithCounter(rt, jobId, bucket, shardOf(`add:${group[0]!.id}`), moveDelta(null, 'active', group.length, slots), actions);
+      for (const s of group) results.set(s.id, { taskId: s.id, status: 'success', etag: etags.get(s.id) ?? '', lastModified: t });
+      group = [];
+    } catch (err) {
+      const idx = err instanceof StorageError && err.isConflict ? err.failedIndex : undefined;
+      if (idx === undefined || idx >= group.length) throw err;
+      results.set(group[idx]!.id, exists(group[idx]!.id));
+      group = group.filter((_, k) => k !== idx);
+    }
+  }
 }
 
 function exists(taskId: string): AddTaskResult {

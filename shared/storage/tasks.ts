@@ -1,15 +1,16 @@
 import type { TransactionAction } from '@azure/data-tables';
 import { addCounts, STAT_COUNTS, zeroCounts, type TaskCounts, type TaskRecord, type TaskSpec, type TaskState } from '../domain/model';
 import { packDoc, unpackDoc } from './doc';
-import { CHUNK_PREFIX, COUNTER_PREFIX, counterKey, JOB_TASK_STATUS_PREFIX, jobTaskStatusKey, odataString, TASK_ROWS_FROM } from './keys';
+import { BUCKETS, CHUNK_PREFIX, COUNTER_PREFIX, counterKey, JOB_TASK_STATUS_PREFIX, jobOfPartition, jobPartitionsFilter, jobTaskStatusKey, odataString, TASK_ROWS_FROM, taskPartition, taskPartitionOf } from './keys';
 import { StorageError } from './errors';
 import type { EntityTable, Page, Row, Stored } from './table';
 
 /**
- * The tasks table. Partition = job id. A task row keeps its immutable spec in `doc` and its
- * mutable run state in plain columns, so state changes are blind Merge updates that need no read.
- * Counter rows ('!c!NN') and pending chunks ('!q!…') share the partition, so a state change, its
- * counter delta and its queue entry commit in ONE entity-group transaction.
+ * The tasks table. Partition = one bucket of a job (`jobId~b`, b = bucketOf(taskId), see keys.ts).
+ * A task row keeps its immutable spec in `doc` and its mutable run state in plain columns, so
+ * state changes are blind Merge updates that need no read. Each bucket partition has its own
+ * counter rows ('!c!N') and pending chunks ('!q!…'), so a state change, its counter delta and its
+ * queue entry commit in ONE entity-group transaction. A transaction never spans two buckets.
  */
 
 /** Mutable columns of a task row (everything not in the spec). */
@@ -52,6 +53,8 @@ export interface PendingListing {
 }
 
 export interface Chunk {
+  /** The bucket partition holding the chunk (all its entries are tasks of that bucket). */
+  bucket: number;
   rowKey: string;
   etag: string;
   entries: PendingEntry[];
@@ -61,7 +64,7 @@ export interface Chunk {
 
 /** `idl`: the lower-cased id, for case-insensitive id filters (Batch ids are case-preserving). */
 export function taskToRow(jobId: string, spec: TaskSpec, run: TaskRun): Row {
-  return { partitionKey: jobId, rowKey: spec.id, idl: spec.id.toLowerCase(), ...packDoc(spec), ...runColumns(run) };
+  return { partitionKey: taskPartitionOf(jobId, spec.id), rowKey: spec.id, idl: spec.id.toLowerCase(), ...packDoc(spec), ...runColumns(run) };
 }
 
 function runColumns(run: Partial<TaskRun>): Record<string, unknown> {
@@ -79,9 +82,10 @@ export function taskFromRow(row: Row): TaskRecord {
   const stats = s('stats');
   const nodeId = s('nodeId');
   const poolId = s('poolId');
+  const jobId = jobOfPartition(row.partitionKey);
   return {
     ...spec,
-    jobId: row.partitionKey,
+    jobId,
     state: s('state') as TaskState,
     stateTransitionTime: s('stateTransitionTime')!,
     previousState: s('previousState') as TaskState | undefined,
@@ -100,7 +104,7 @@ export function taskFromRow(row: Row): TaskRecord {
       lastRetryTime: s('lastRetryTime'),
       lastRequeueTime: s('lastRequeueTime'),
     },
-    nodeInfo: nodeId && poolId ? { poolId, nodeId, affinityId: `TVM:${nodeId}`, taskRootDirectory: `workitems/${row.partitionKey}/job-1/${spec.id}` } : undefined,
+    nodeInfo: nodeId && poolId ? { poolId, nodeId, affinityId: `TVM:${nodeId}`, taskRootDirectory: `workitems/${jobId}/job-1/${spec.id}` } : undefined,
     stats: stats ? JSON.parse(stats) : undefined,
   };
 }
@@ -119,52 +123,53 @@ export interface CounterChange {
 }
 
 export class TaskRepository {
-  /** Last known value and ETag of counter shards written by this process (`job|shard`). */
+  /** Last known value and ETag of counter shards written by this process (`partition|shard`). */
   private readonly counters = new Map<string, CachedCounter>();
 
   constructor(private readonly table: EntityTable) {}
 
   async get(jobId: string, taskId: string): Promise<Stored<TaskRecord> | undefined> {
-    const r = await this.table.get(jobId, taskId);
+    const r = await this.table.get(taskPartitionOf(jobId, taskId), taskId);
     return r && { value: taskFromRow(r.row), etag: r.etag };
   }
 
   async page(jobId: string, tableFilter: string | undefined, top: number, continuation?: string): Promise<Page<Stored<TaskRecord>>> {
-    const filter = `PartitionKey eq ${odataString(jobId)} and RowKey gt ${odataString(TASK_ROWS_FROM)}` + (tableFilter ? ` and (${tableFilter})` : '');
+    const filter = `${jobPartitionsFilter(jobId)} and RowKey gt ${odataString(TASK_ROWS_FROM)}` + (tableFilter ? ` and (${tableFilter})` : '');
     const p = await this.table.page(filter, top, continuation);
     return { items: p.items.map((i) => ({ value: taskFromRow(i.row), etag: i.etag })), continuation: p.continuation };
   }
 
   /** Tasks of a job matching a table filter on run columns (used on rare paths: node loss, claim replay). */
   async find(jobId: string, tableFilter: string): Promise<Stored<TaskRecord>[]> {
-    const rows = await this.table.all(`PartitionKey eq ${odataString(jobId)} and RowKey gt ${odataString(TASK_ROWS_FROM)} and (${tableFilter})`);
+    const rows = await this.table.all(`${jobPartitionsFilter(jobId)} and RowKey gt ${odataString(TASK_ROWS_FROM)} and (${tableFilter})`);
     return rows.map((i) => ({ value: taskFromRow(i.row), etag: i.etag }));
   }
 
-  /** Sum of the job's counter shards: one range query over at most 16 rows. */
+  /** Sum of the job's counter shards: one query per bucket partition, at most COUNTER_SHARDS rows each. */
   async counts(jobId: string): Promise<TaskCounts> {
-    const rows = await this.table.all(`PartitionKey eq ${odataString(jobId)} and RowKey ge '${COUNTER_PREFIX}' and RowKey lt '!c~'`);
+    const perBucket = await Promise.all(BUCKETS.map((b) => this.table.all(`PartitionKey eq ${odataString(taskPartition(jobId, b))} and RowKey ge '${COUNTER_PREFIX}' and RowKey lt '!c~'`)));
     let total = zeroCounts();
-    for (const { row, etag } of rows) {
+    for (const { row, etag } of perBucket.flat()) {
       const c = countsOf(row);
       total = addCounts(total, c);
-      this.counters.set(`${jobId}|${row.rowKey}`, { etag, counts: c });
+      this.counters.set(`${row.partitionKey}|${row.rowKey}`, { etag, counts: c });
     }
     return total;
   }
 
-  /** Builds the transaction action applying `delta` to one counter shard (reads the shard only when not cached). */
-  async counterChange(jobId: string, shard: number, delta: Partial<TaskCounts>): Promise<CounterChange> {
+  /** Builds the transaction action applying `delta` to one counter shard of a bucket (reads the shard only when not cached). */
+  async counterChange(jobId: string, bucket: number, shard: number, delta: Partial<TaskCounts>): Promise<CounterChange> {
+    const pk = taskPartition(jobId, bucket);
     const rk = counterKey(shard);
-    const key = `${jobId}|${rk}`;
+    const key = `${pk}|${rk}`;
     let cached = this.counters.get(key);
     if (!cached) {
-      const r = await this.table.get(jobId, rk);
+      const r = await this.table.get(pk, rk);
       cached = r ? { etag: r.etag, counts: countsOf(r.row) } : { etag: '', counts: zeroCounts() };
       this.counters.set(key, cached);
     }
     const next = addCounts(cached.counts, delta);
-    const row: Row = { partitionKey: jobId, rowKey: rk, ...next };
+    const row: Row = { partitionKey: pk, rowKey: rk, ...next };
     // Statistics outgrow Int32 (bytes, milliseconds): typed as Edm.Double, exact up to 2^53.
     for (const f of STAT_COUNTS) row[f] = { value: next[f], type: 'Double' };
     const action: TransactionAction = cached.etag ? ['update', row, 'Replace', { etag: cached.etag }] : ['create', row];
@@ -177,67 +182,74 @@ export class TaskRepository {
     };
   }
 
-  forgetCounter(jobId: string, shard: number): void {
-    this.counters.delete(`${jobId}|${counterKey(shard)}`);
+  forgetCounter(jobId: string, bucket: number, shard: number): void {
+    this.counters.delete(`${taskPartition(jobId, bucket)}|${counterKey(shard)}`);
   }
 
   forgetJob(jobId: string): void {
-    for (const k of this.counters.keys()) if (k.startsWith(`${jobId}|`)) this.counters.delete(k);
+    for (const b of BUCKETS) for (const k of this.counters.keys()) if (k.startsWith(`${taskPartition(jobId, b)}|`)) this.counters.delete(k);
   }
 
-  /** The oldest pending chunks of a job (FIFO), at most `max`. */
-  /** The job's preparation/release status rows ('!p!<nodeId>'), as stored (columns: poolId, nodeId, JSON strings). */
+  /** The job's preparation/release status rows ('!p!<nodeId>', in bucket 0), as stored (columns: poolId, nodeId, JSON strings). */
   async jobTaskStatusRows(jobId: string): Promise<Row[]> {
-    const rows = await this.table.all(`PartitionKey eq ${odataString(jobId)} and RowKey ge '${JOB_TASK_STATUS_PREFIX}' and RowKey lt '!p~'`);
+    const rows = await this.table.all(`PartitionKey eq ${odataString(taskPartition(jobId, 0))} and RowKey ge '${JOB_TASK_STATUS_PREFIX}' and RowKey lt '!p~'`);
     return rows.map((r) => r.row);
   }
 
   /** Merges columns into a node's preparation/release status row (created when absent). */
   async mergeJobTaskStatus(jobId: string, nodeId: string, columns: Record<string, unknown>): Promise<void> {
-    await this.table.upsert({ partitionKey: jobId, rowKey: jobTaskStatusKey(nodeId), ...columns }, 'Merge');
+    await this.table.upsert({ partitionKey: taskPartition(jobId, 0), rowKey: jobTaskStatusKey(nodeId), ...columns }, 'Merge');
   }
 
-  async chunks(jobId: string, max: number): Promise<Chunk[]> {
-    const p = await this.table.page(`PartitionKey eq ${odataString(jobId)} and RowKey ge '${CHUNK_PREFIX}' and RowKey lt '!q~'`, max);
-    return p.items.map(({ row, etag }) => ({ rowKey: row.rowKey, etag, entries: unpackDoc<PendingEntry[]>(row), next: Number(row.next ?? 0) }));
+  /** The oldest pending chunks of one bucket of a job (FIFO), at most `max`. */
+  async chunks(jobId: string, bucket: number, max: number): Promise<Chunk[]> {
+    const p = await this.table.page(`PartitionKey eq ${odataString(taskPartition(jobId, bucket))} and RowKey ge '${CHUNK_PREFIX}' and RowKey lt '!q~'`, max);
+    return p.items.map(({ row, etag }) => ({ bucket, rowKey: row.rowKey, etag, entries: unpackDoc<PendingEntry[]>(row), next: Number(row.next ?? 0) }));
   }
 
   /**
-   * The job's active tasks, in queue order, read from the pending chunks — the queue IS the index
-   * of active tasks, so a page costs a few chunk rows however many tasks the job holds.
-   * Continuation: `<chunk row key>|<entry index>`.
+   * The job's active tasks, bucket by bucket, each bucket in queue order, read from the pending
+   * chunks — the queue IS the index of active tasks, so a page costs a few chunk rows however
+   * many tasks the job holds. Continuation: `<bucket>|<chunk row key>|<entry index>`.
    */
   async pending(jobId: string, top: number, continuation?: string): Promise<PendingListing> {
-    const [fromChunk, fromIndexText] = (continuation ?? '').split('|');
+    const [bucketText, fromChunk, fromIndexText] = (continuation ?? '').split('|');
+    const fromBucket = Math.max(0, Number(bucketText ?? 0) || 0);
     const fromIndex = Number(fromIndexText ?? 0) || 0;
-    const lower = fromChunk ? `RowKey ge ${odataString(fromChunk)}` : `RowKey ge '${CHUNK_PREFIX}'`;
     const out: PendingListing['entries'] = [];
-    let storageCont: string | undefined;
-    do {
-      const page = await this.table.page(`PartitionKey eq ${odataString(jobId)} and ${lower} and RowKey lt '!q~'`, 16, storageCont);
-      for (const { row, etag } of page.items) {
-        const entries = unpackDoc<PendingEntry[]>(row);
-        let i = Math.max(Number(row.next ?? 0), row.rowKey === fromChunk ? fromIndex : 0);
-        for (; i < entries.length; i++) {
-          if (out.length === top) return { entries: out, continuation: `${row.rowKey}|${i}` };
-          out.push({ entry: entries[i]!, chunkEtag: etag });
+    for (const bucket of BUCKETS.filter((b) => b >= fromBucket)) {
+      const lower = fromChunk && bucket === fromBucket ? `RowKey ge ${odataString(fromChunk)}` : `RowKey ge '${CHUNK_PREFIX}'`;
+      let storageCont: string | undefined;
+      do {
+        const page = await this.table.page(`PartitionKey eq ${odataString(taskPartition(jobId, bucket))} and ${lower} and RowKey lt '!q~'`, 16, storageCont);
+        for (const { row, etag } of page.items) {
+          const entries = unpackDoc<PendingEntry[]>(row);
+          let i = Math.max(Number(row.next ?? 0), bucket === fromBucket && row.rowKey === fromChunk ? fromIndex : 0);
+          for (; i < entries.length; i++) {
+            if (out.length === top) return { entries: out, continuation: `${bucket}|${row.rowKey}|${i}` };
+            out.push({ entry: entries[i]!, chunkEtag: etag });
+          }
         }
-      }
-      storageCont = page.continuation;
-    } while (storageCont);
+        storageCont = page.continuation;
+      } while (storageCont);
+    }
     return { entries: out };
   }
 
-  /** Runs an entity-group transaction in the job's partition; returns the etags by row key. */
+  /** Runs an entity-group transaction in one bucket partition of a job; returns the etags by row key. */
   async transact(actions: TransactionAction[]): Promise<Map<string, string>> {
     return this.table.transact(actions);
   }
 
-  /** Deletes every row of a job's partition (tasks, counters, chunks), 100 per transaction. */
+  /** Deletes every row of a job's bucket partitions (tasks, counters, chunks), 100 per transaction. */
   async deleteJobRows(jobId: string): Promise<number> {
-    const rows = await this.table.all(`PartitionKey eq ${odataString(jobId)}`, ['PartitionKey', 'RowKey']);
-    for (let i = 0; i < rows.length; i += 100) {
-      await this.table.transact(rows.slice(i, i + 100).map(({ row }) => ['delete', { partitionKey: jobId, rowKey: row.rowKey }] as TransactionAction));
+    const rows = await this.table.all(jobPartitionsFilter(jobId), ['PartitionKey', 'RowKey']);
+    const byPartition = new Map<string, string[]>();
+    for (const { row } of rows) byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row.rowKey]);
+    for (const [partitionKey, keys] of byPartition) {
+      for (let i = 0; i < keys.length; i += 100) {
+        await this.table.transact(keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey, rowKey }] as TransactionAction));
+      }
     }
     this.forgetJob(jobId);
     return rows.length;
@@ -251,12 +263,17 @@ export function createTaskAction(jobId: string, spec: TaskSpec, run: TaskRun): T
 }
 
 export function mergeTaskAction(jobId: string, taskId: string, run: Partial<TaskRun>, etag = '*'): TransactionAction {
-  return ['update', { partitionKey: jobId, rowKey: taskId, ...runColumns(run) }, 'Merge', { etag }];
+  return ['update', { partitionKey: taskPartitionOf(jobId, taskId), rowKey: taskId, ...runColumns(run) }, 'Merge', { etag }];
+}
+
+/** Deletes a task row. */
+export function deleteTaskAction(jobId: string, taskId: string): TransactionAction {
+  return ['delete', { partitionKey: taskPartitionOf(jobId, taskId), rowKey: taskId }];
 }
 
 /** Merge-updates run columns and empties `clear` (a Merge cannot remove a property; an empty value reads as absent). */
 export function resetTaskAction(jobId: string, taskId: string, run: Partial<TaskRun>, clear: (keyof TaskRun)[], etag: string): TransactionAction {
-  const row: Row = { partitionKey: jobId, rowKey: taskId, ...runColumns(run) };
+  const row: Row = { partitionKey: taskPartitionOf(jobId, taskId), rowKey: taskId, ...runColumns(run) };
   for (const k of clear) row[k] = '';
   return ['update', row, 'Merge', { etag }];
 }
@@ -265,11 +282,12 @@ export function resetTaskAction(jobId: string, taskId: string, run: Partial<Task
 export function mergeTaskSpecAction(jobId: string, spec: TaskSpec, previous: TaskSpec, run: Partial<TaskRun>, etag: string): TransactionAction {
   const doc: Record<string, string> = packDoc(spec);
   for (const k of Object.keys(packDoc(previous))) doc[k] ??= '';
-  return ['update', { partitionKey: jobId, rowKey: spec.id, ...doc, ...runColumns(run) }, 'Merge', { etag }];
+  return ['update', { partitionKey: taskPartitionOf(jobId, spec.id), rowKey: spec.id, ...doc, ...runColumns(run) }, 'Merge', { etag }];
 }
 
-export function createChunkAction(jobId: string, rowKey: string, entries: PendingEntry[]): TransactionAction {
-  return ['create', { partitionKey: jobId, rowKey, next: 0, ...packDoc(entries) }];
+/** A new pending chunk in a bucket: every entry must be a task of that bucket. */
+export function createChunkAction(jobId: string, bucket: number, rowKey: string, entries: PendingEntry[]): TransactionAction {
+  return ['create', { partitionKey: taskPartition(jobId, bucket), rowKey, next: 0, ...packDoc(entries) }];
 }
 
 /**
@@ -278,12 +296,12 @@ export function createChunkAction(jobId: string, rowKey: string, entries: Pendin
  * removed by a later transaction with `dropChunkAction`, which is safe: it never changes again.)
  */
 export function advanceChunkAction(jobId: string, chunk: Chunk, next: number): TransactionAction {
-  return ['update', { partitionKey: jobId, rowKey: chunk.rowKey, next }, 'Merge', { etag: chunk.etag }];
+  return ['update', { partitionKey: taskPartition(jobId, chunk.bucket), rowKey: chunk.rowKey, next }, 'Merge', { etag: chunk.etag }];
 }
 
 /** Rewrites a chunk without some entries (a pending task was terminated or deleted). */
 export function rewriteChunkAction(jobId: string, chunk: Chunk, entries: PendingEntry[]): TransactionAction {
-  return ['update', { partitionKey: jobId, rowKey: chunk.rowKey, next: 0, ...packDoc(entries) }, 'Replace', { etag: chunk.etag }];
+  return ['update', { partitionKey: taskPartition(jobId, chunk.bucket), rowKey: chunk.rowKey, next: 0, ...packDoc(entries) }, 'Replace', { etag: chunk.etag }];
 }
 
 export function isExhausted(chunk: Chunk): boolean {
@@ -292,7 +310,7 @@ export function isExhausted(chunk: Chunk): boolean {
 
 /** Removes an exhausted chunk. */
 export function dropChunkAction(jobId: string, chunk: Chunk): TransactionAction {
-  return ['delete', { partitionKey: jobId, rowKey: chunk.rowKey }];
+  return ['delete', { partitionKey: taskPartition(jobId, chunk.bucket), rowKey: chunk.rowKey }];
 }
 
 function countsOf(row: Row): TaskCounts {

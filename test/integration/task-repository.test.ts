@@ -5,7 +5,7 @@ import type { Runtime } from '../../shared/runtime';
 import { commitWithCounter, moveDelta } from '../../shared/services/taskflow';
 import { QUEUES, StorageContext } from '../../shared/storage/context';
 import { StorageError } from '../../shared/storage/errors';
-import { TABLES, chunkKey, counterKey } from '../../shared/storage/keys';
+import { TABLES, TASK_BUCKETS, bucketOf, chunkKey, counterKey, jobPartitionsFilter, taskPartition } from '../../shared/storage/keys';
 import { TaskRepository, advanceChunkAction, createChunkAction, createTaskAction, mergeTaskAction, taskToRow, type PendingEntry, type TaskRun } from '../../shared/storage/tasks';
 import { azuriteConnectionString, uniqueName } from '../support/storage';
 
@@ -34,9 +34,16 @@ const spec = (id: string, extra: Partial<TaskSpec> = {}): TaskSpec => ({
 });
 const run = (extra: Partial<TaskRun> = {}): TaskRun => ({ state: 'active', stateTransitionTime: NOW, creationTime: NOW, lastModified: NOW, retryCount: 0, requeueCount: 0, ...extra });
 const creates = (job: string, ids: string[]): TransactionAction[] => ids.map((id) => createTaskAction(job, spec(id), run()));
-const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
+/** `n` ids of one bucket (a transaction stays in one bucket partition), in id order. */
+const idsIn = (bucket: number, prefix: string, n: number): string[] => {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) if (bucketOf(`${prefix}${String(i).padStart(4, '0')}`) === bucket) out.push(`${prefix}${String(i).padStart(4, '0')}`);
+  return out;
+};
+/** Every row of a job: row keys of its bucket partitions, bucket by bucket (`<bucket>/<rowKey>` for special rows). */
 const rowKeys = async (job: string): Promise<string[]> =>
-  (await ctx.tables.tasks.all(`PartitionKey eq '${job}'`, ['RowKey'])).map((r) => r.row.rowKey);
+  (await ctx.tables.tasks.all(jobPartitionsFilter(job), ['PartitionKey', 'RowKey'])).map((r) => (r.row.rowKey.startsWith('!') ? `${r.row.partitionKey.slice(job.length + 1)}/${r.row.rowKey}` : r.row.rowKey));
+const A = bucketOf('a');
 
 async function storageErrorOf(p: Promise<unknown>): Promise<StorageError> {
   try {
@@ -49,65 +56,79 @@ async function storageErrorOf(p: Promise<unknown>): Promise<StorageError> {
 }
 
 describe('counters', () => {
-  it('are summed over shards (read back by a fresh repository)', async () => {
+  it('are summed over the shards of every bucket (read back by a fresh repository)', async () => {
     const job = jobId();
-    const plan: [number, number][] = [[0, 1], [3, 2], [7, 3], [15, 4]];
-    for (const [shard, n] of plan) await commitWithCounter(rt, job, shard, moveDelta(null, 'active', n, 2 * n), creates(job, ids(`s${shard}-`, n)));
-    await commitWithCounter(rt, job, 3, moveDelta('active', 'running', 2, 4), [mergeTaskAction(job, 's3-0000', { state: 'running' }), mergeTaskAction(job, 's3-0001', { state: 'running' })]);
+    const plan: [number, number, number][] = [[0, 0, 1], [2, 3, 2], [5, 1, 3], [TASK_BUCKETS - 1, 2, 4]];
+    for (const [bucket, shard, n] of plan) await commitWithCounter(rt, job, bucket, shard, moveDelta(null, 'active', n, 2 * n), creates(job, idsIn(bucket, `s${bucket}-`, n)));
+    const [r0, r1] = idsIn(2, 's2-', 2);
+    await commitWithCounter(rt, job, 2, 3, moveDelta('active', 'running', 2, 4), [mergeTaskAction(job, r0!, { state: 'running' }), mergeTaskAction(job, r1!, { state: 'running' })]);
     const counts = await new TaskRepository(ctx.tables.tasks).counts(job);
     expect(counts).toEqual({ ...zeroCounts(), active: 8, activeSlots: 16, running: 2, runningSlots: 4 });
-    expect((await rowKeys(job)).filter((k) => k.startsWith('!c!'))).toEqual([0, 3, 7, 15].map(counterKey));
+    expect((await rowKeys(job)).filter((k) => k.includes('!c!'))).toEqual(plan.map(([b, shard]) => `${b}/${counterKey(shard)}`));
+  });
+
+  it('a transaction spanning two buckets is refused by the store, nothing written', async () => {
+    const job = jobId();
+    const [x] = idsIn(0, 'x', 1);
+    const [y] = idsIn(1, 'y', 1);
+    await expect(repo.transact(creates(job, [x!, y!]))).rejects.toThrow();
+    expect(await rowKeys(job)).toEqual([]);
   });
 
   it('the counter ETag is cached after the shard is created: the next commit is a single request', async () => {
     const job = jobId();
-    await commitWithCounter(rt, job, 2, moveDelta(null, 'active', 1, 1), creates(job, ['a']));
+    const [a, b] = idsIn(A, 'c', 2);
+    await commitWithCounter(rt, job, A, 2, moveDelta(null, 'active', 1, 1), creates(job, [a!]));
     const before = ctx.counter.snapshot().table;
-    await commitWithCounter(rt, job, 2, moveDelta(null, 'active', 1, 1), creates(job, ['b']));
+    await commitWithCounter(rt, job, A, 2, moveDelta(null, 'active', 1, 1), creates(job, [b!]));
     expect(ctx.counter.snapshot().table - before).toBe(1);
   });
 
   // Regression: transaction ETags of updates were dropped, so the counter cache was lost after every commit.
   it('the counter ETag stays cached after an update: the third commit is a single request', async () => {
     const job = jobId();
-    for (const id of ['a', 'b']) await commitWithCounter(rt, job, 2, moveDelta(null, 'active', 1, 1), creates(job, [id]));
+    const [a, b, c] = idsIn(A, 'u', 3);
+    for (const id of [a!, b!]) await commitWithCounter(rt, job, A, 2, moveDelta(null, 'active', 1, 1), creates(job, [id]));
     const before = ctx.counter.snapshot().table;
-    await commitWithCounter(rt, job, 2, moveDelta(null, 'active', 1, 1), creates(job, ['c']));
+    await commitWithCounter(rt, job, A, 2, moveDelta(null, 'active', 1, 1), creates(job, [c!]));
     expect(ctx.counter.snapshot().table - before).toBe(1);
   });
 
   it('a stale cached counter (another writer moved the shard) is retried transparently', async () => {
     const job = jobId();
     const other = runtimeOf(new TaskRepository(ctx.tables.tasks));
-    await commitWithCounter(rt, job, 5, moveDelta(null, 'active', 1, 1), creates(job, ['a']));
-    await commitWithCounter(other, job, 5, moveDelta(null, 'active', 2, 2), creates(job, ['b', 'c']));
+    const four = idsIn(A, 's', 4);
+    await commitWithCounter(rt, job, A, 1, moveDelta(null, 'active', 1, 1), creates(job, four.slice(0, 1)));
+    await commitWithCounter(other, job, A, 1, moveDelta(null, 'active', 2, 2), creates(job, four.slice(1, 3)));
     const before = ctx.counter.snapshot().table;
-    await commitWithCounter(rt, job, 5, moveDelta(null, 'active', 1, 1), creates(job, ['d']));
+    await commitWithCounter(rt, job, A, 1, moveDelta(null, 'active', 1, 1), creates(job, four.slice(3)));
     // failed transaction (412) + re-read of the shard + the retried transaction
     expect(ctx.counter.snapshot().table - before).toBe(3);
     expect(await new TaskRepository(ctx.tables.tasks).counts(job)).toEqual({ ...zeroCounts(), active: 4, activeSlots: 4 });
-    expect((await rowKeys(job)).filter((k) => !k.startsWith('!'))).toEqual(['a', 'b', 'c', 'd']);
+    expect((await rowKeys(job)).filter((k) => !k.includes('!'))).toEqual(four);
   });
 
   it('a conflict on a task row is not retried: 409 with the failing index, nothing written', async () => {
     const job = jobId();
-    await commitWithCounter(rt, job, 1, moveDelta(null, 'active', 1, 1), creates(job, ['dup']));
-    const e = await storageErrorOf(commitWithCounter(rt, job, 1, moveDelta(null, 'active', 2, 2), creates(job, ['fresh', 'dup'])));
+    const [dup, fresh] = idsIn(A, 'd', 2);
+    await commitWithCounter(rt, job, A, 1, moveDelta(null, 'active', 1, 1), creates(job, [dup!]));
+    const e = await storageErrorOf(commitWithCounter(rt, job, A, 1, moveDelta(null, 'active', 2, 2), creates(job, [fresh!, dup!])));
     expect([e.isConflict, e.failedIndex]).toEqual([true, 1]);
     expect(await repo.counts(job)).toEqual({ ...zeroCounts(), active: 1, activeSlots: 1 });
-    expect(await rowKeys(job)).toEqual([counterKey(1), 'dup']);
+    expect(await rowKeys(job)).toEqual([`${A}/${counterKey(1)}`, dup]);
   });
 });
 
 describe('transactions on task rows', () => {
   it('a duplicate create fails with isConflict and failedIndex of the duplicate; the batch is atomic', async () => {
     const job = jobId();
-    await repo.transact(creates(job, ['t2']));
-    for (const [list, index] of [[['t0', 't1', 't2', 't3'], 2], [['t2', 't4'], 0], [['t5', 't6', 't7', 't8', 't2'], 4]] as [string[], number][]) {
+    const t = idsIn(A, 't', 9);
+    await repo.transact(creates(job, [t[2]!]));
+    for (const [list, index] of [[[t[0], t[1], t[2], t[3]], 2], [[t[2], t[4]], 0], [[t[5], t[6], t[7], t[8], t[2]], 4]] as [string[], number][]) {
       const e = await storageErrorOf(repo.transact(creates(job, list)));
       expect([e.status, e.isConflict, e.failedIndex]).toEqual([409, true, index]);
     }
-    expect(await rowKeys(job)).toEqual(['t2']);
+    expect(await rowKeys(job)).toEqual([t[2]]);
   });
 
   it('mergeTaskAction with a stale ETag → 412; with the current one it merges', async () => {
@@ -180,7 +201,9 @@ describe('transactions on task rows', () => {
 
   it('page skips counter and chunk rows and follows continuations', async () => {
     const job = jobId();
-    await commitWithCounter(rt, job, 4, moveDelta(null, 'active', 5, 5), [...creates(job, ids('t', 5)), createChunkAction(job, chunkKey(1, 0, 'a'), [])]);
+    for (const [bucket, list] of [[0, idsIn(0, 't', 3)], [3, idsIn(3, 't', 2)]] as [number, string[]][]) {
+      await commitWithCounter(rt, job, bucket, 3, moveDelta(null, 'active', list.length, list.length), [...creates(job, list), createChunkAction(job, bucket, chunkKey(1, 0, 'a'), [])]);
+    }
     const seen: string[] = [];
     let continuation: string | undefined;
     let pages = 0;
@@ -190,7 +213,7 @@ describe('transactions on task rows', () => {
       continuation = p.continuation;
       pages++;
     } while (continuation);
-    expect(seen).toEqual(ids('t', 5));
+    expect(seen).toEqual([...idsIn(0, 't', 3), ...idsIn(3, 't', 2)]);
     expect(pages).toBeGreaterThanOrEqual(3);
     expect((await repo.find(job, "state eq 'active'")).length).toBe(5);
   });
@@ -202,19 +225,20 @@ describe('pending chunks', () => {
   it('come back FIFO by time then sequence, whatever the insertion order, at most `max`', async () => {
     const job = jobId();
     const keys = [chunkKey(1_000, 5, 'zz'), chunkKey(1_000, 6, 'aa'), chunkKey(2_000, 0, 'mm'), chunkKey(2_000, 1, '00'), chunkKey(10_000, 0, 'ff')];
-    for (const i of [3, 0, 4, 2, 1]) await repo.transact([createChunkAction(job, keys[i]!, [entry(`e${i}a`), entry(`e${i}b`)])]);
-    const all = await repo.chunks(job, 10);
+    for (const i of [3, 0, 4, 2, 1]) await repo.transact([createChunkAction(job, 6, keys[i]!, [entry(`e${i}a`), entry(`e${i}b`)])]);
+    const all = await repo.chunks(job, 6, 10);
     expect(all.map((c) => c.rowKey)).toEqual(keys);
     expect(all[2]!.entries).toEqual([entry('e2a'), entry('e2b')]);
     expect(all.every((c) => c.next === 0 && c.etag.length > 0)).toBe(true);
-    expect((await repo.chunks(job, 2)).map((c) => c.rowKey)).toEqual(keys.slice(0, 2));
+    expect((await repo.chunks(job, 6, 2)).map((c) => c.rowKey)).toEqual(keys.slice(0, 2));
+    expect(await repo.chunks(job, 5, 10)).toEqual([]);
   });
 
   it('advanceChunkAction is ETag-guarded: of two concurrent claimers exactly one wins, the other gets 412', async () => {
     const job = jobId();
-    await repo.transact([createChunkAction(job, chunkKey(5, 0, 'x'), [entry('a'), entry('b'), entry('c')])]);
-    const [seenByA] = await repo.chunks(job, 1);
-    const [seenByB] = await new TaskRepository(ctx.tables.tasks).chunks(job, 1);
+    await repo.transact([createChunkAction(job, 0, chunkKey(5, 0, 'x'), [entry('a'), entry('b'), entry('c')])]);
+    const [seenByA] = await repo.chunks(job, 0, 1);
+    const [seenByB] = await new TaskRepository(ctx.tables.tasks).chunks(job, 0, 1);
     const results = await Promise.allSettled([
       repo.transact([advanceChunkAction(job, seenByA!, 1)]),
       repo.transact([advanceChunkAction(job, seenByB!, 2)]),
@@ -225,7 +249,7 @@ describe('pending chunks', () => {
     expect(rejected[0]!.reason).toBeInstanceOf(StorageError);
     expect((rejected[0]!.reason as StorageError).status).toBe(412);
     const winner = results[0]!.status === 'fulfilled' ? 1 : 2;
-    const [after] = await repo.chunks(job, 1);
+    const [after] = await repo.chunks(job, 0, 1);
     expect(after!.next).toBe(winner);
     expect(after!.entries.map((e) => e.spec.id)).toEqual(['a', 'b', 'c']);
   });
@@ -235,25 +259,30 @@ describe('deleteJobRows', () => {
   it('removes every row of a job (> 100 rows: tasks, counters, chunks) and nothing of other jobs', async () => {
     const job = jobId();
     const keep = jobId();
-    await commitWithCounter(rt, keep, 0, moveDelta(null, 'active', 1, 1), creates(keep, ['k']));
-    const all = ids('t', 230);
+    await commitWithCounter(rt, keep, bucketOf('k'), 0, moveDelta(null, 'active', 1, 1), creates(keep, ['k']));
+    // Job ids that share a prefix with `job` (its buckets are `job~N`): untouched.
+    const near = `${job}x`;
+    await commitWithCounter(rt, near, bucketOf('k'), 0, moveDelta(null, 'active', 1, 1), creates(near, ['k']));
+    const all = idsIn(4, 't', 230);
     for (let i = 0; i < all.length; i += 90) {
       const group = all.slice(i, i + 90);
-      const chunk = createChunkAction(job, chunkKey(1_000 + i, i, 'r'), group.map((id) => ({ spec: spec(id), retryCount: 0, activeSince: NOW })));
-      await commitWithCounter(rt, job, i % 16, moveDelta(null, 'active', group.length, group.length), [...creates(job, group), chunk]);
+      const chunk = createChunkAction(job, 4, chunkKey(1_000 + i, i, 'r'), group.map((id) => ({ spec: spec(id), retryCount: 0, activeSince: NOW })));
+      await commitWithCounter(rt, job, 4, i % 4, moveDelta(null, 'active', group.length, group.length), [...creates(job, group), chunk]);
     }
-    expect(await repo.counts(job)).toEqual({ ...zeroCounts(), active: 230, activeSlots: 230 });
-    expect(await repo.deleteJobRows(job)).toBe(230 + 3 + 3);
+    await commitWithCounter(rt, job, 1, 0, moveDelta(null, 'active', 2, 2), creates(job, idsIn(1, 'o', 2)));
+    expect(await repo.counts(job)).toEqual({ ...zeroCounts(), active: 232, activeSlots: 232 });
+    expect(await repo.deleteJobRows(job)).toBe(232 + 3 + 3 + 1);
     expect(await rowKeys(job)).toEqual([]);
-    expect(await rowKeys(keep)).toEqual([counterKey(0), 'k']);
+    expect(await rowKeys(keep)).toEqual([`${bucketOf('k')}/${counterKey(0)}`, 'k']);
+    expect(await rowKeys(near)).toEqual([`${bucketOf('k')}/${counterKey(0)}`, 'k']);
     // The counter cache was dropped too: the job can be re-populated from scratch.
-    await commitWithCounter(rt, job, 0, moveDelta(null, 'active', 1, 1), creates(job, ['again']));
+    await commitWithCounter(rt, job, bucketOf('again'), 0, moveDelta(null, 'active', 1, 1), creates(job, ['again']));
     expect(await repo.counts(job)).toEqual({ ...zeroCounts(), active: 1, activeSlots: 1 });
   });
 
   it('taskToRow keeps run columns as plain, filterable properties', () => {
     const row = taskToRow('j', spec('t'), run({ exitCode: 0, nodeId: undefined }));
-    expect(row).toMatchObject({ partitionKey: 'j', rowKey: 't', state: 'active', exitCode: 0, retryCount: 0 });
+    expect(row).toMatchObject({ partitionKey: taskPartition('j', bucketOf('t')), rowKey: 't', state: 'active', exitCode: 0, retryCount: 0 });
     expect('nodeId' in row).toBe(false);
   });
 });

@@ -1,0 +1,59 @@
+import type { Runtime } from '../runtime';
+import { BUCKETS } from '../storage/keys';
+import { isExhausted, type Chunk } from '../storage/tasks';
+
+/**
+ * The heads of a job's queues as this process last saw them: per bucket partition, the oldest
+ * pending chunks with their ETags (see storage/keys.ts for buckets). Claims made here keep a
+ * bucket's head current from the transaction's response, so a busy bucket is read once per chunk,
+ * not once per claim; a stale entry (another instance, a terminate) fails the claim's ETag check
+ * and is re-read. A bucket found empty is remembered for EMPTY_TTL_MS, so idle polls do not read
+ * every bucket of every job each time; writers in this process that queue tasks forget it at once.
+ */
+export const EMPTY_TTL_MS = 1000;
+const HEAD_CHUNKS = 8;
+const headKey = (jobId: string, bucket: number): string => `chunks:${jobId}~${bucket}`;
+
+export async function headChunks(rt: Runtime, jobId: string, bucket: number): Promise<Chunk[]> {
+  const hit = rt.cache.get(headKey(jobId, bucket));
+  const cached = hit?.value as Chunk[] | undefined;
+  if (cached && cached.some((c) => !isExhausted(c))) return cached;
+  if (cached && hit!.until > rt.clock().getTime()) return cached;
+  const chunks = await rt.tasks.chunks(jobId, bucket, HEAD_CHUNKS);
+  const live = chunks.some((c) => !isExhausted(c));
+  rt.cache.set(headKey(jobId, bucket), { until: live ? Number.MAX_SAFE_INTEGER : rt.clock().getTime() + EMPTY_TTL_MS, value: chunks });
+  return chunks;
+}
+
+/**
+ * The buckets of a job that hold chunks, the bucket whose oldest unclaimed chunk is oldest first
+ * (FIFO across buckets); buckets holding only exhausted chunks come last, so a claim removes them.
+ */
+export async function bucketsWithWork(rt: Runtime, jobId: string): Promise<number[]> {
+  const heads = await Promise.all(
+    BUCKETS.map(async (bucket) => {
+      const chunks = await headChunks(rt, jobId, bucket);
+      if (!chunks.length) return undefined;
+      const head = chunks.find((c) => !isExhausted(c));
+      return { bucket, key: head ? head.rowKey : '~' };
+    }),
+  );
+  return heads
+    .filter((h): h is { bucket: number; key: string } => h !== undefined)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.bucket - b.bucket))
+    .map((h) => h.bucket);
+}
+
+/** Keeps a bucket's head current after a claim transaction (advanced cursors with their new ETags, dropped chunks gone). */
+export function rememberChunks(rt: Runtime, jobId: string, bucket: number, chunks: Chunk[], advanced: Map<string, number>, dropped: Set<string>, etags: Map<string, string>): void {
+  const next = chunks
+    .filter((c) => !dropped.has(c.rowKey))
+    .map((c) => (advanced.has(c.rowKey) ? { ...c, next: advanced.get(c.rowKey)!, etag: etags.get(c.rowKey) ?? c.etag } : c));
+  if (next.some((c) => !isExhausted(c) && (!advanced.has(c.rowKey) || etags.has(c.rowKey)))) rt.cache.set(headKey(jobId, bucket), { until: Number.MAX_SAFE_INTEGER, value: next });
+  else rt.cache.delete(headKey(jobId, bucket));
+}
+
+/** Forget the cached head of a job's queue in one bucket, or in all (its chunks were written elsewhere in this process). */
+export function forgetChunks(rt: Runtime, jobId: string, bucket?: number): void {
+  for (const b of bucket === undefined ? BUCKETS : [bucket]) rt.cache.delete(headKey(jobId, b));
+}
