@@ -14,15 +14,32 @@ export const EMPTY_TTL_MS = 1000;
 const HEAD_CHUNKS = 8;
 const headKey = (jobId: string, bucket: number): string => `chunks:${jobId}~${bucket}`;
 
+const reading = new WeakMap<Runtime, Map<string, Promise<Chunk[]>>>();
+
+/** A bucket's head chunks: cached, or read once for all the claims that want them at the same time. */
 export async function headChunks(rt: Runtime, jobId: string, bucket: number): Promise<Chunk[]> {
-  const hit = rt.cache.get(headKey(jobId, bucket));
+  const key = headKey(jobId, bucket);
+  const hit = rt.cache.get(key);
   const cached = hit?.value as Chunk[] | undefined;
   if (cached && cached.some((c) => !isExhausted(c))) return cached;
   if (cached && hit!.until > rt.clock().getTime()) return cached;
-  const chunks = await rt.tasks.chunks(jobId, bucket, HEAD_CHUNKS);
-  const live = chunks.some((c) => !isExhausted(c));
-  rt.cache.set(headKey(jobId, bucket), { until: live ? Number.MAX_SAFE_INTEGER : rt.clock().getTime() + EMPTY_TTL_MS, value: chunks });
-  return chunks;
+  let inflight = reading.get(rt);
+  if (!inflight) reading.set(rt, (inflight = new Map()));
+  const running = inflight.get(key);
+  if (running) return running;
+  const map = inflight;
+  const read = (async () => {
+    try {
+      const chunks = await rt.tasks.chunks(jobId, bucket, HEAD_CHUNKS);
+      const live = chunks.some((c) => !isExhausted(c));
+      rt.cache.set(key, { until: live ? Number.MAX_SAFE_INTEGER : rt.clock().getTime() + EMPTY_TTL_MS, value: chunks });
+      return chunks;
+    } finally {
+      map.delete(key);
+    }
+  })();
+  map.set(key, read);
+  return read;
 }
 
 /**

@@ -10,7 +10,7 @@ import { serviceLogResourceId, type OutboxSource, type SinkRecord } from '../../
 import type { ServiceLogSink } from '../../shared/events/sinks';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { addJob, deleteJob } from '../../shared/services/jobs';
-import { TABLES } from '../../shared/storage/keys';
+import { TABLES, TASK_BUCKETS, taskPartition } from '../../shared/storage/keys';
 import { noopTelemetry, type Telemetry } from '../../shared/telemetry';
 import { startLocalEventHubs, type LocalEventHubs } from '../../infra/local/eventhubs';
 import { gate, sampleEvent } from '../support/service-logs';
@@ -120,7 +120,8 @@ describe('service-log publisher on Azurite and the local Event Hubs endpoint', (
     for (const j of jobs) await addJob(a, { id: j, poolInfo: { poolId: 'p1' } } as never);
     let writing = true;
     const writer = (async () => {
-      for (let i = 0; i < 30; i++) await emit(i % 2 ? a : b, { table: 'tasks', partitionKey: jobs[i % 2]! }, taskEvents(jobs[i % 2]!, `t${i}`));
+      // Each job's events in one of its bucket partitions (events keep their order within a bucket; the sweep reads every bucket).
+      for (let i = 0; i < 30; i++) await emit(i % 2 ? a : b, { table: 'tasks', partitionKey: taskPartition(jobs[i % 2]!, 2 + (i % 2) * 5) }, taskEvents(jobs[i % 2]!, `t${i}`));
       writing = false;
     })();
     const publisher = async (rt: Runtime): Promise<void> => {
@@ -170,7 +171,7 @@ describe('service-log publisher on Azurite and the local Event Hubs endpoint', (
     const rt = host();
     const job = uniqueName('job');
     await addJob(rt, { id: job, poolInfo: { poolId: 'p1' } } as never);
-    await emit(rt, { table: 'tasks', partitionKey: job }, taskEvents(job, 'last'));
+    await emit(rt, { table: 'tasks', partitionKey: taskPartition(job, TASK_BUCKETS - 1) }, taskEvents(job, 'last'));
     await deleteJob(rt, job);
     expectOnceInOrder(await published(rt, [job]), 2);
   });

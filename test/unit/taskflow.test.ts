@@ -6,7 +6,7 @@ import { BatchError } from '../../shared/errors';
 import { decodeClaim, encodeClaim, type ClaimToken } from '../../shared/services/claims';
 import { moveDelta, sumDeltas } from '../../shared/services/taskflow';
 import { packDoc, unpackDoc } from '../../shared/storage/doc';
-import { CHUNK_PREFIX, COUNTER_PREFIX, COUNTER_SHARDS, ID_PATTERN, TASK_ROWS_FROM, chunkKey, counterKey, odataString, shardOf } from '../../shared/storage/keys';
+import { BUCKETS, CHUNK_PREFIX, COUNTER_PREFIX, COUNTER_SHARDS, ID_PATTERN, TASK_BUCKETS, TASK_ROWS_FROM, bucketOf, bucketOfPartition, chunkKey, counterKey, jobOfPartition, jobPartitionsFilter, odataString, shardOf, taskPartition } from '../../shared/storage/keys';
 
 type From = 'active' | 'running' | null;
 type To = 'active' | 'running' | 'succeeded' | 'failed' | null;
@@ -99,9 +99,28 @@ describe('keys', () => {
     expect(chunkKey(1_700_000_000_000, 42, 'abc')).toBe('!q!001700000000000000042abc');
   });
 
-  it('shardOf is FNV-1a mod 16: known vectors, stable and in range', () => {
+  it('shardOf is FNV-1a mod COUNTER_SHARDS (4): known vectors, stable and in range', () => {
     // FNV-1a 32-bit: "" = 0x811c9dc5, "a" = 0xe40c292c, "foobar" = 0xbf9cf968.
-    expect([shardOf(''), shardOf('a'), shardOf('foobar')]).toEqual([0x5, 0xc, 0x8]);
+    expect([shardOf(''), shardOf('a'), shardOf('foobar')]).toEqual([0x811c9dc5 % 4, 0xe40c292c % 4, 0xbf9cf968 % 4]);
+  });
+
+  it('bucketOf is FNV-1a of the lower-cased id mod TASK_BUCKETS (8); partitions map back to job and bucket', () => {
+    expect([bucketOf(''), bucketOf('a'), bucketOf('foobar'), bucketOf('FooBar')]).toEqual([0x811c9dc5 % 8, 0xe40c292c % 8, 0xbf9cf968 % 8, 0xbf9cf968 % 8]);
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) seen.add(bucketOf(`task${i}`));
+    expect([...seen].sort()).toEqual([...BUCKETS]);
+    expect(TASK_BUCKETS).toBe(8);
+    for (const [job, b] of [['job-1', 0], ['a_b', 7]] as const) {
+      const pk = taskPartition(job, b);
+      expect([jobOfPartition(pk), bucketOfPartition(pk)]).toEqual([job, b]);
+      expect(pk > `${job}~` && pk < `${job}~~`).toBe(true);
+    }
+    // Neither a longer job id nor a shorter one falls in a job's range.
+    for (const other of ['job-1x~0', 'job-10~3', 'job~0', 'job-~1'.replace('-~', '~')]) expect(other > 'job-1~' && other < 'job-1~~').toBe(false);
+    expect(jobPartitionsFilter("o'k")).toBe("PartitionKey gt 'o''k~' and PartitionKey lt 'o''k~~'");
+  });
+
+  it('shardOf spreads writers over every shard', () => {
     const seen = new Set<number>();
     for (let i = 0; i < 2000; i++) {
       const s = shardOf(`node:tvmps_${i}_d`);
@@ -115,7 +134,7 @@ describe('keys', () => {
   it('counter keys are two-digit, inside their range and before task rows', () => {
     const keys = Array.from({ length: COUNTER_SHARDS }, (_, i) => counterKey(i));
     expect(keys[0]).toBe('!c!00');
-    expect(keys[15]).toBe('!c!15');
+    expect(keys[COUNTER_SHARDS - 1]).toBe(`!c!0${COUNTER_SHARDS - 1}`);
     expect([...keys].sort()).toEqual(keys);
     for (const k of keys) expect(k >= COUNTER_PREFIX && k < '!c~' && k < TASK_ROWS_FROM && !(k >= CHUNK_PREFIX && k < '!q~')).toBe(true);
   });
