@@ -11,6 +11,7 @@ import type { ServiceLogSink } from '../../shared/events/sinks';
 import { expectExactlyOnce, namesOf, POOL_LIFECYCLE, taskSequence, waitForPublished } from './support/service-logs';
 import { IMAGE, waitFor } from './support/stack';
 import { readHub } from '../support/service-log-readers';
+import { jobPartitionsFilter } from '../../shared/storage/keys';
 
 let azurite: RunningAzurite;
 let dataDir: string;
@@ -59,7 +60,7 @@ function bind(s: ServiceLogSink): ServiceLogSink {
 
 async function outboxRows(stack: Stack): Promise<number> {
   const pools = await stack.rt.storage.tables.pools.all("PartitionKey eq 'pool' and RowKey ge '~o~' and RowKey lt '~o~~'");
-  const tasks = await stack.rt.storage.tables.tasks.all("PartitionKey eq 'f-job' and RowKey ge '!o!' and RowKey lt '!o!~'");
+  const tasks = await stack.rt.storage.tables.tasks.all(`${jobPartitionsFilter('f-job')} and RowKey ge '!o!' and RowKey lt '!o!~'`);
   return pools.length + tasks.length;
 }
 

@@ -3,6 +3,7 @@ import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
 import { runQuickstart } from '../../examples/quickstart';
 import { errorOf, IMAGE, startTestStack, waitFor, type TestStack } from './support/stack';
 import { rawRequest } from './support/raw';
+import { BUCKETS, bucketOf } from '../../shared/storage/keys';
 
 const API = 'api-version=2022-10-01.16.0';
 let s: TestStack;
@@ -188,7 +189,9 @@ describe('pools, nodes, jobs and tasks', () => {
     }
     expect(ids).toHaveLength(301);
     expect(new Set(ids).size).toBe(301);
-    expect(ids[0]).toBe('q3');
+    // Within each bucket of the job (storage/keys.ts) the listing is queue order: q3 first, then the batches as added.
+    const added = ['q3', ...[0, 1, 2].flatMap((b) => Array.from({ length: 100 }, (_, i) => `b${b}-${String(i).padStart(3, '0')}`))];
+    for (const bucket of BUCKETS) expect(ids.filter((id) => bucketOf(id) === bucket)).toEqual(added.filter((id) => bucketOf(id) === bucket));
     await s.client.job.deleteMethod('queued-job');
     await s.client.pool.deleteMethod('empty-pool');
   });
