@@ -151,9 +151,8 @@ async function main(): Promise<number> {
         const metrics = profileSet.has(sc.name) ? await profiled(sc.name, path.resolve(__dirname, 'results/profiles'), () => sc.run(ctx), progress) : await sc.run(ctx);
         results.push({ name: sc.name, title: sc.title, status: 'ok', durationMs: Math.round(now() - t0), metrics });
       } catch (err) {
-        const e = err as Error;
-        progress(`bench: ${sc.name} FAILED: ${e.stack ?? String(err)}`);
-        results.push({ name: sc.name, title: sc.title, status: 'failed', durationMs: Math.round(now() - t0), metrics: [], error: e.message ?? String(err) });
+        progress(`bench: ${sc.name} FAILED: ${errorText(err)}\n${(err as Error).stack ?? ''}`);
+        results.push({ name: sc.name, title: sc.title, status: 'failed', durationMs: Math.round(now() - t0), metrics: [], error: errorText(err) });
       }
     }
   } catch (err) {
@@ -195,3 +194,11 @@ main().then(
     process.exit(2);
   },
 );
+
+/** A failure as one line of text (REST errors of the official client carry their body in `body` and an object in `message`). */
+function errorText(err: unknown): string {
+  const e = err as { message?: unknown; body?: unknown; statusCode?: number };
+  if (typeof e?.message === 'string' && e.message !== '[object Object]') return e.message;
+  const body = e?.body ?? e?.message;
+  return `${e?.statusCode ?? ''} ${typeof body === 'string' ? body : JSON.stringify(body)}`.trim() || String(err);
+}

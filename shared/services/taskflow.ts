@@ -10,6 +10,12 @@ import { isConflictOrStale } from '../storage/tasks';
  * is dropped and the transaction retried. Any other conflict is the caller's to handle.
  */
 export async function commitWithCounter(rt: Runtime, jobId: string, bucket: number, shard: number, delta: Partial<TaskCounts>, actions: TransactionAction[]): Promise<Map<string, string>> {
+  // Writers of one counter shard in this process take turns: racing on its ETag would only cost
+  // failed transactions (other processes' races are retried below).
+  return inTurn(rt, `${jobId}~${bucket}|${shard}`, () => commitOnce(rt, jobId, bucket, shard, delta, actions));
+}
+
+async function commitOnce(rt: Runtime, jobId: string, bucket: number, shard: number, delta: Partial<TaskCounts>, actions: TransactionAction[]): Promise<Map<string, string>> {
   for (let attempt = 0; ; attempt++) {
     const change = await rt.tasks.counterChange(jobId, bucket, shard, delta);
     try {
@@ -20,10 +26,29 @@ export async function commitWithCounter(rt: Runtime, jobId: string, bucket: numb
     } catch (err) {
       rt.tasks.forgetCounter(jobId, bucket, shard);
       const counterFailed = isConflictOrStale(err) && (err.failedIndex === undefined || err.failedIndex === actions.length);
-      if (counterFailed && attempt < 6) continue;
+      if (counterFailed && attempt < 8) {
+        await new Promise((r) => setTimeout(r, Math.random() * 4 * (attempt + 1)));
+        continue;
+      }
       throw err;
     }
   }
+}
+
+const turns = new WeakMap<Runtime, Map<string, Promise<unknown>>>();
+
+/** Runs `fn` after every earlier call with the same key in this process has settled. */
+async function inTurn<T>(rt: Runtime, key: string, fn: () => Promise<T>): Promise<T> {
+  let byKey = turns.get(rt);
+  if (!byKey) turns.set(rt, (byKey = new Map()));
+  const previous = byKey.get(key) ?? Promise.resolve();
+  const mine = previous.then(fn, fn);
+  const tail = mine.catch(() => undefined);
+  byKey.set(key, tail);
+  void tail.then(() => {
+    if (byKey.get(key) === tail) byKey.delete(key);
+  });
+  return mine;
 }
 
 /** The counter delta of moving `n` tasks of `slots` slots each between states. */

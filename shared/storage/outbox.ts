@@ -10,7 +10,7 @@ import type { EntityTable, Row } from './table';
  * The service-log outbox of the pools and tasks tables, with its publisher lease row:
  *
  *   pools  PK 'pool'   RK '~l~'   lease          RK '~o~<time><seq><rand>'  outbox rows
- *   tasks  PK jobId    RK '!l!'   lease          RK '!o!<time><seq><rand>'  outbox rows
+ *   tasks  PK jobId~b  RK '!l!'   lease          RK '!o!<time><seq><rand>'  outbox rows (per bucket partition)
  *
  * The lease sorts just before the outbox rows and nothing else sorts between them, so one range
  * query reads the lease and the oldest rows together. Pool rows (ids) sort before '~'; task rows
