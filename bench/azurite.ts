@@ -21,7 +21,9 @@ export async function startSilentAzurite(): Promise<BenchAzurite> {
   const entry = require.resolve('azurite/dist/src/azurite.js');
   const args = [entry, '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--silent', '--inMemoryPersistence'];
   for (const s of ['blob', 'queue', 'table']) args.push(`--${s}Host`, '127.0.0.1', `--${s}Port`, '0');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_AZURITE_CPU_PROF=<dir>: a V8 CPU profile of Azurite, written when it exits.
+  const prof = process.env.BENCH_AZURITE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_AZURITE_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const ports: Record<string, number> = {};
   let output = '';
   try {

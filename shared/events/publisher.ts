@@ -104,31 +104,54 @@ export interface SweepResult {
   failures: { source: OutboxSource; error: unknown }[];
 }
 
-/** A completed job is rescanned every tick for this long, then once a minute. */
+/** A completed job is rescanned every full sweep for this long, then every OLD_JOB_SWEEPS-th. */
 const COMPLETED_RECENT_MS = 10 * 60_000;
+/** Every bucket of every job is read at least this often: rows written by other instances, or before a restart. */
+export const FULL_SWEEP_MS = 30_000;
+const OLD_JOB_SWEEPS = 10;
 
-/** Which job partitions a sweep at `now` reads (one range query each). */
-export function jobsToScan(jobs: readonly Pick<JobRecord, 'id' | 'state' | 'stateTransitionTime'>[], now: Date): string[] {
-  const minuteTick = Math.floor(now.getTime() / 2000) % 30 === 0;
-  return jobs.filter((j) => j.state !== 'completed' || minuteTick || now.getTime() - Date.parse(j.stateTransitionTime) < COMPLETED_RECENT_MS).map((j) => j.id);
+/** Which jobs a full sweep at `now` reads (one range query per bucket each); `includeOld` adds long-completed jobs. */
+export function jobsToScan(jobs: readonly Pick<JobRecord, 'id' | 'state' | 'stateTransitionTime'>[], now: Date, includeOld = Math.floor(now.getTime() / 2000) % 30 === 0): string[] {
+  return jobs.filter((j) => j.state !== 'completed' || includeOld || now.getTime() - Date.parse(j.stateTransitionTime) < COMPLETED_RECENT_MS).map((j) => j.id);
 }
 
+interface SweepState {
+  lastFull: number;
+  fullSweeps: number;
+  /** Task partitions to read again next tick (they had rows, or failed). */
+  again: Set<string>;
+}
+const sweeps = new WeakMap<Runtime, SweepState>();
+
 /**
- * The timer's work: publish the pools partition and every job partition that may hold outbox
- * rows (one query each when clean; up to 4 partitions at a time). Failures are collected per
- * partition, so one bad partition never stalls the others.
+ * The timer's work: publish the pools partition and the task partitions that may hold outbox
+ * rows — those this process wrote outbox rows to since the last tick (the task repository
+ * records them as its transactions commit) and those that still had rows — plus, every
+ * FULL_SWEEP_MS, every bucket of every job (one query each when clean). Up to 4 partitions at a
+ * time. Failures are collected per partition, so one bad partition never stalls the others.
  */
-export async function publishPendingServiceLogs(rt: Runtime, opts: PublishOptions = {}): Promise<SweepResult> {
+export async function publishPendingServiceLogs(rt: Runtime, opts: PublishOptions & { full?: boolean } = {}): Promise<SweepResult> {
   const out: SweepResult = { sources: 0, published: 0, busy: 0, failures: [] };
   if (!rt.config.serviceLogs) return out;
-  const jobs: JobRecord[] = [];
-  let continuation: string | undefined;
-  do {
-    const page = await rt.jobs.list(undefined, 1000, continuation);
-    jobs.push(...page.items.map((i) => i.value));
-    continuation = page.continuation;
-  } while (continuation);
-  const sources: OutboxSource[] = [{ table: 'pools', partitionKey: POOL_PK }, ...jobsToScan(jobs, rt.clock()).flatMap((id) => BUCKETS.map((b) => ({ table: 'tasks' as const, partitionKey: taskPartition(id, b) })))];
+  let state = sweeps.get(rt);
+  if (!state) sweeps.set(rt, (state = { lastFull: Number.NEGATIVE_INFINITY, fullSweeps: 0, again: new Set() }));
+  const nowMs = rt.clock().getTime();
+  const partitions = new Set([...rt.tasks.takeOutboxPartitions(), ...state.again]);
+  state.again = new Set();
+  if (opts.full || nowMs - state.lastFull >= FULL_SWEEP_MS) {
+    const jobs: JobRecord[] = [];
+    let continuation: string | undefined;
+    do {
+      const page = await rt.jobs.list(undefined, 1000, continuation);
+      jobs.push(...page.items.map((i) => i.value));
+      continuation = page.continuation;
+    } while (continuation);
+    for (const id of jobsToScan(jobs, rt.clock(), state.fullSweeps % OLD_JOB_SWEEPS === 0)) for (const b of BUCKETS) partitions.add(taskPartition(id, b));
+    state.lastFull = nowMs;
+    state.fullSweeps++;
+  }
+  const again = state.again;
+  const sources: OutboxSource[] = [{ table: 'pools', partitionKey: POOL_PK }, ...[...partitions].map((partitionKey) => ({ table: 'tasks' as const, partitionKey }))];
   out.sources = sources.length;
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -138,7 +161,9 @@ export async function publishPendingServiceLogs(rt: Runtime, opts: PublishOption
         const r = await publishOutbox(rt, source, opts);
         out.published += r.published;
         if (r.status !== 'done') out.busy++;
+        if (source.table === 'tasks' && (r.published > 0 || r.status !== 'done')) again.add(source.partitionKey);
       } catch (error) {
+        if (source.table === 'tasks') again.add(source.partitionKey);
         out.failures.push({ source, error });
         rt.telemetry.trackException(error, { operation: 'ServiceLogPublish', table: source.table, partition: source.partitionKey });
       }

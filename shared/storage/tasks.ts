@@ -1,5 +1,6 @@
 import type { TransactionAction } from '@azure/data-tables';
 import { addCounts, STAT_COUNTS, zeroCounts, type TaskCounts, type TaskRecord, type TaskSpec, type TaskState } from '../domain/model';
+import { TASK_OUTBOX_PREFIX } from '../events/outbox';
 import { packDoc, unpackDoc } from './doc';
 import { BUCKETS, CHUNK_PREFIX, COUNTER_PREFIX, counterKey, JOB_TASK_STATUS_PREFIX, jobOfPartition, jobPartitionsFilter, jobTaskStatusKey, odataString, TASK_ROWS_FROM, taskPartition, taskPartitionOf } from './keys';
 import { StorageError } from './errors';
@@ -126,6 +127,8 @@ export class TaskRepository {
   /** Last known value and ETag of counter shards written by this process (`partition|shard`). */
   private readonly counters = new Map<string, CachedCounter>();
 
+  private readonly outboxWritten = new Set<string>();
+
   constructor(private readonly table: EntityTable) {}
 
   async get(jobId: string, taskId: string): Promise<Stored<TaskRecord> | undefined> {
@@ -238,7 +241,16 @@ export class TaskRepository {
 
   /** Runs an entity-group transaction in one bucket partition of a job; returns the etags by row key. */
   async transact(actions: TransactionAction[]): Promise<Map<string, string>> {
-    return this.table.transact(actions);
+    const etags = await this.table.transact(actions);
+    for (const [, row] of actions) if (row.rowKey.startsWith(TASK_OUTBOX_PREFIX)) this.outboxWritten.add(row.partitionKey);
+    return etags;
+  }
+
+  /** The partitions this process wrote service-log outbox rows to since the last call (the publisher reads them first). */
+  takeOutboxPartitions(): string[] {
+    const out = [...this.outboxWritten];
+    this.outboxWritten.clear();
+    return out;
   }
 
   /** Deletes every row of a job's bucket partitions (tasks, counters, chunks), 100 per transaction. */

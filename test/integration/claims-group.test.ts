@@ -8,7 +8,7 @@ import { createRuntime, type Runtime } from '../../shared/runtime';
 import { claimTasks } from '../../shared/services/claims';
 import { activeJobsOnPool, addJob, taskCounts } from '../../shared/services/jobs';
 import { addTasks } from '../../shared/services/tasks';
-import { TABLES, TASK_BUCKETS } from '../../shared/storage/keys';
+import { TABLES, TASK_BUCKETS, bucketOf, jobPartitionsFilter, taskPartition } from '../../shared/storage/keys';
 import { byBucket } from '../../shared/services/taskflow';
 import { azuriteConnectionString, uniqueName } from '../support/storage';
 
@@ -68,6 +68,32 @@ describe('group commit of claims', () => {
     expect(claims.map((c) => c.reduce((n, a) => n + a.requiredSlots, 0))).toEqual([0, 2, 2, 4]);
     const counts = await rt.tasks.counts(jobId);
     expect(counts).toMatchObject({ active: 2, running: 4 });
+  });
+});
+
+describe('adds spread over buckets', () => {
+  it('eight concurrent addtaskcollection calls of 100 tasks on one job all succeed, and the counts are exact', async () => {
+    const poolId = uniqueName('pool');
+    const id = uniqueName('job');
+    await addJob(rt, jobAdd.parse({ id, poolInfo: { poolId } }));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, c) => addTasks(rt, id, Array.from({ length: 100 }, (_, i) => taskAdd.parse({ id: `c${c}-${String(i).padStart(3, '0')}`, commandLine: '/bin/true' })))),
+    );
+    expect(results.flat().filter((r) => r.status !== 'success')).toEqual([]);
+    expect(await rt.tasks.counts(id)).toMatchObject({ active: 800, activeSlots: 800, running: 0 });
+    // Every bucket holds its share, each task in the bucket of its id.
+    const rows = await rt.storage.tables.tasks.all(`${jobPartitionsFilter(id)} and RowKey gt '!~'`, ['PartitionKey', 'RowKey']);
+    expect(rows).toHaveLength(800);
+    for (const { row } of rows) expect(row.partitionKey).toBe(taskPartition(id, bucketOf(row.rowKey)));
+    expect(new Set(rows.map((r) => r.row.partitionKey)).size).toBe(TASK_BUCKETS);
+  });
+
+  it('a duplicate id in one bucket is reported as TaskExists and the rest of every bucket is added', async () => {
+    const poolId = uniqueName('pool');
+    const id = await jobWithTasks(poolId, 3);
+    const again = await addTasks(rt, id, ['t001', 'n1', 'n2', 'n3', 'n4'].map((t) => taskAdd.parse({ id: t, commandLine: '/bin/true' })));
+    expect(again.map((r) => [r.taskId, r.status, r.error?.code])).toEqual([['t001', 'clientError', 'TaskExists'], ['n1', 'success', undefined], ['n2', 'success', undefined], ['n3', 'success', undefined], ['n4', 'success', undefined]]);
+    expect(await rt.tasks.counts(id)).toMatchObject({ active: 7 });
   });
 });
 

@@ -48,9 +48,11 @@ afterAll(async () => {
 
 let seq = 0;
 /** Writes one outbox row the way the services do (one transaction, one row). */
+/** Writes outbox rows as the services do: task partitions through the task repository (which tells the publisher). */
 async function emit(rt: Runtime, source: OutboxSource, events: OutboxEvent[]): Promise<void> {
-  const table = source.table === 'pools' ? rt.storage.tables.pools : rt.storage.tables.tasks;
-  await table.transact(outboxActions(true, source.partitionKey, source.table === 'pools' ? POOL_OUTBOX_PREFIX : TASK_OUTBOX_PREFIX, events, Date.now(), String(seq++).padStart(6, '0')));
+  const actions = outboxActions(true, source.partitionKey, source.table === 'pools' ? POOL_OUTBOX_PREFIX : TASK_OUTBOX_PREFIX, events, Date.now(), String(seq++).padStart(6, '0'));
+  if (source.table === 'pools') await rt.storage.tables.pools.transact(actions);
+  else await rt.tasks.transact(actions);
 }
 
 function taskEvents(job: string, task: string, pool = 'p1'): OutboxEvent[] {
@@ -165,6 +167,24 @@ describe('service-log publisher on Azurite and the local Event Hubs endpoint', (
     expect(await ghost).toMatchObject({ status: 'lost', published: 0 });
     await ghostSink.close();
     expectOnceInOrder(await published(rt, [pool]), 2);
+  });
+
+  it('a tick reads the partitions this process wrote to; rows written elsewhere wait for the full sweep', async () => {
+    const rt = host();
+    await publishPendingServiceLogs(rt, { full: true });
+    const [mine, theirs] = [uniqueName('job'), uniqueName('job')];
+    await addJob(rt, { id: theirs, poolInfo: { poolId: 'p1' } } as never);
+    await emit(rt, { table: 'tasks', partitionKey: taskPartition(mine, 1) }, taskEvents(mine, 'm'));
+    // Another instance's write: straight to the table, this process's repository never saw it.
+    await rt.storage.tables.tasks.transact(outboxActions(true, taskPartition(theirs, 4), TASK_OUTBOX_PREFIX, taskEvents(theirs, 'o'), Date.now(), 'zz0001'));
+    const tick = await publishPendingServiceLogs(rt);
+    expect(tick).toMatchObject({ sources: 2, published: 2 });
+    expect(await outboxRows(rt, { table: 'tasks', partitionKey: taskPartition(theirs, 4) })).toBe(1);
+    const full = await publishPendingServiceLogs(rt, { full: true });
+    expect(full.published).toBe(2);
+    expect(full.sources).toBeGreaterThanOrEqual(1 + TASK_BUCKETS);
+    expect(await outboxRows(rt, { table: 'tasks', partitionKey: taskPartition(theirs, 4) })).toBe(0);
+    expectOnceInOrder(await published(rt, [mine, theirs]), 4);
   });
 
   it('job deletion publishes what the partition still holds before dropping it', async () => {
