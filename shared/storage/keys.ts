@@ -44,9 +44,15 @@ export const COUNTER_SHARDS = 4;
 /** Partitions a job's tasks are spread over. Part of the stored layout: changing it orphans existing rows. */
 export const TASK_BUCKETS = 8;
 
-/** The bucket of a task id (case-insensitive, as Batch ids are). */
+/**
+ * The bucket of a task id (case-insensitive, as Batch ids are): FNV-1a, mixed with MurmurHash3's
+ * finalizer (the low bits of plain FNV-1a depend only on the low bits of each character).
+ */
 export function bucketOf(taskId: string): number {
-  return fnv1a(taskId.toLowerCase()) % TASK_BUCKETS;
+  let h = fnv1a(taskId.toLowerCase());
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) % TASK_BUCKETS;
 }
 
 /** PartitionKey of one bucket of a job's tasks. Ids never contain '~', so `jobId~` prefixes only this job's buckets. */

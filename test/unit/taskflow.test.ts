@@ -104,8 +104,11 @@ describe('keys', () => {
     expect([shardOf(''), shardOf('a'), shardOf('foobar')]).toEqual([0x811c9dc5 % 4, 0xe40c292c % 4, 0xbf9cf968 % 4]);
   });
 
-  it('bucketOf is FNV-1a of the lower-cased id mod TASK_BUCKETS (8); partitions map back to job and bucket', () => {
-    expect([bucketOf(''), bucketOf('a'), bucketOf('foobar'), bucketOf('FooBar')]).toEqual([0x811c9dc5 % 8, 0xe40c292c % 8, 0xbf9cf968 % 8, 0xbf9cf968 % 8]);
+  it('bucketOf is FNV-1a of the lower-cased id, Murmur3-finalized, mod TASK_BUCKETS (8); partitions map back to job and bucket', () => {
+    // Known values (FNV-1a "" = 0x811c9dc5, "a" = 0xe40c292c, "foobar" = 0xbf9cf968, then fmix32): stable across releases.
+    expect([bucketOf(''), bucketOf('a'), bucketOf('foobar'), bucketOf('FooBar')]).toEqual([3, 3, 4, 4]);
+    // Ids that differ only in the high bits of a character (here 'A'/'Q', '1'/'!') still spread.
+    expect(new Set(['job-A1', 'job-Q1', 'job-a!', 'job-q!', 'x', 'y'].map(bucketOf)).size).toBeGreaterThan(1);
     const seen = new Set<number>();
     for (let i = 0; i < 2000; i++) seen.add(bucketOf(`task${i}`));
     expect([...seen].sort()).toEqual([...BUCKETS]);
