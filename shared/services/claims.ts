@@ -4,7 +4,7 @@ import type { TaskAssignment } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
 import { shardOf, taskPartition } from '../storage/keys';
 import { advanceChunkAction, dropChunkAction, isConflictOrStale, isExhausted, mergeTaskAction, type Chunk, type PendingEntry } from '../storage/tasks';
-import { bucketsWithWork, forgetChunks, headChunks, rememberChunks } from './queue-heads';
+import { bucketsWithWork, forgetChunks, headChunks, noteClaimedBucket, rememberChunks } from './queue-heads';
 import { durationSeconds } from '../api/validate';
 import { activeJobsOnPool } from './jobs';
 import { parallelAllowance } from '../domain/job-state';
@@ -81,7 +81,7 @@ export interface ClaimCarry {
 
 /**
  * Claims runnable tasks for one node: jobs by priority then age, tasks FIFO within a job (across
- * its buckets: the bucket with the oldest head first). `seen.blocked` is set when a job's next
+ * its buckets by the age of their heads, see bucketsWithWork). `seen.blocked` is set when a job's next
  * task needs more slots than the node had left. Per bucket: read the oldest pending chunks (one
  * query, cached), take entries that fit the free slots, and commit ONE transaction, shared with
  * other nodes' claims (group commit): chunk cursors (ETag-guarded: two claimers never take the
@@ -95,7 +95,7 @@ export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<str
     if (free <= 0) break;
     if (req.skipJobs?.includes(job.id)) continue;
     let blocked = false;
-    for (const bucket of await bucketsWithWork(rt, job.id)) {
+    for (const bucket of await bucketsWithWork(rt, job.id, (b) => carry?.has(taskPartition(job.id, b)) ?? false)) {
       if (free <= 0 || blocked) break;
       const part = taskPartition(job.id, bucket);
       for (let attempt = 0; attempt < 5 && free > 0; attempt++) {
@@ -284,6 +284,7 @@ async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimR
   actions.push(...outboxActions(rt.config.serviceLogs, taskPartition(jobId, bucket), TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
   const etags = await commitWithCounter(rt, jobId, bucket, shardOf(`node:${group[0]!.req.nodeId}`), sumDeltas(...deltas), [...carried, ...actions]);
   rememberChunks(rt, jobId, bucket, chunks, advanced, dropped, etags);
+  noteClaimedBucket(rt, jobId, bucket);
   return group.map((w, wi) => ({ assignments: taken[wi]!.map((e) => assignmentOf(w, e, now, etags)), slots: slots[wi]!, more: more && taken[wi]!.length > 0, carried: !!w.ride, blocked: blocked[wi]! }));
 }
 

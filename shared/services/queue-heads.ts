@@ -42,23 +42,47 @@ export async function headChunks(rt: Runtime, jobId: string, bucket: number): Pr
   return read;
 }
 
+/** Queue heads added within this many ms of the oldest count as equally old (see bucketsWithWork). */
+export const SAME_AGE_MS = 2000;
+const current = new WeakMap<Runtime, Map<string, number>>();
+
+/** The bucket of a job this process last claimed tasks from. */
+export function noteClaimedBucket(rt: Runtime, jobId: string, bucket: number): void {
+  let byJob = current.get(rt);
+  if (!byJob) current.set(rt, (byJob = new Map()));
+  byJob.set(jobId, bucket);
+}
+
+/** The time part of a chunk key (ms; see keys.chunkKey). */
+const chunkTime = (rowKey: string): number => Number(rowKey.slice(3, 18)) || 0;
+
 /**
- * The buckets of a job that hold chunks, the bucket whose oldest unclaimed chunk is oldest first
- * (FIFO across buckets); buckets holding only exhausted chunks come last, so a claim removes them.
+ * The order in which a claim visits a job's buckets. FIFO across buckets, by the age of each
+ * bucket's oldest unclaimed chunk — except that heads within SAME_AGE_MS of the oldest count as
+ * equally old, and among those a claim stays where its transaction can do the most: first a
+ * bucket `prefer` names (the node has completions there, which then ride along), then the bucket
+ * this process claimed from last (so the claims of all nodes meet in one group commit and each
+ * node's running tasks, hence its next completions, share a bucket). Buckets holding only
+ * exhausted chunks come last, so a claim removes them.
  */
-export async function bucketsWithWork(rt: Runtime, jobId: string): Promise<number[]> {
+export async function bucketsWithWork(rt: Runtime, jobId: string, prefer?: (bucket: number) => boolean): Promise<number[]> {
   const heads = await Promise.all(
     BUCKETS.map(async (bucket) => {
       const chunks = await headChunks(rt, jobId, bucket);
       if (!chunks.length) return undefined;
       const head = chunks.find((c) => !isExhausted(c));
-      return { bucket, key: head ? head.rowKey : '~' };
+      return { bucket, key: head ? head.rowKey : '~', live: !!head };
     }),
   );
-  return heads
-    .filter((h): h is { bucket: number; key: string } => h !== undefined)
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.bucket - b.bucket))
-    .map((h) => h.bucket);
+  const found = heads.filter((h): h is { bucket: number; key: string; live: boolean } => h !== undefined);
+  const byAge = (a: { key: string; bucket: number }, b: { key: string; bucket: number }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.bucket - b.bucket);
+  const live = found.filter((h) => h.live).sort(byAge);
+  const oldest = live.length ? chunkTime(live[0]!.key) : 0;
+  const last = current.get(rt)?.get(jobId);
+  const rank = (b: number): number => (prefer?.(b) ? 0 : b === last ? 1 : 2);
+  const same = live.filter((h) => chunkTime(h.key) - oldest <= SAME_AGE_MS).sort((a, b) => rank(a.bucket) - rank(b.bucket) || byAge(a, b));
+  const later = live.filter((h) => chunkTime(h.key) - oldest > SAME_AGE_MS);
+  return [...same, ...later, ...found.filter((h) => !h.live).sort(byAge)].map((h) => h.bucket);
 }
 
 /** Keeps a bucket's head current after a claim transaction (advanced cursors with their new ETags, dropped chunks gone). */
