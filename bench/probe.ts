@@ -33,8 +33,11 @@ export class StorageProbe {
           try {
             return await original(...args);
           } finally {
-            this.record(`${name}.${m}`, performance.now() - a);
-            if (m === 'transact' && Array.isArray(args[0])) this.actions.push(args[0].length);
+            this.record(`${name}.${m}${m === 'page' && name === 'tasks' ? `[${kindOf(String(args[0]))}]` : ''}`, performance.now() - a);
+            if (m === 'transact' && Array.isArray(args[0])) {
+              this.actions.push(args[0].length);
+              if (name === 'tasks') this.record(`tasks.transact[${txKindOf(args[0] as [string, { rowKey: string }][])}]`, 0);
+            }
           }
         };
       }
@@ -68,4 +71,18 @@ export class StorageProbe {
     }
     return out;
   }
+}
+
+/** What a tasks-table query reads, from its RowKey range (keys.ts): counters, chunks, outbox, status rows or task rows. */
+function kindOf(filter: string): string {
+  for (const [prefix, kind] of [["'!c!'", 'counters'], ["'!q!", 'chunks'], ["'!l!'", 'outbox'], ["'!p!'", 'job-task status'], ["'!~'", 'task rows']] as const) if (filter.includes(prefix)) return kind;
+  return 'other';
+}
+
+/** What a tasks-table transaction does: adds tasks, claims (advances a chunk), or only completes/changes tasks. */
+function txKindOf(actions: [string, { rowKey: string }][]): string {
+  if (actions.some(([op, row]) => op === 'create' && !row.rowKey.startsWith('!'))) return 'add';
+  if (actions.some(([op, row]) => op === 'update' && row.rowKey.startsWith('!q!'))) return 'claim';
+  if (actions.some(([op, row]) => op === 'delete' && row.rowKey.startsWith('!q!'))) return 'chunk drop';
+  return 'complete/other';
 }

@@ -1,5 +1,5 @@
 import type { TransactionAction } from '@azure/data-tables';
-import { addCounts, zeroCounts, type TaskCounts } from '../domain/model';
+import { addCounts, type TaskCounts } from '../domain/model';
 import type { Runtime } from '../runtime';
 import { bucketOf, counterKey } from '../storage/keys';
 import { isConflictOrStale } from '../storage/tasks';
@@ -84,12 +84,13 @@ export function sumDeltas(...ds: Partial<TaskCounts>[]): Partial<TaskCounts> {
  * Task counts as GET /jobs/{id}/taskcounts serves them. Azure documents these counts as possibly
  * a few seconds behind; here they are read from the counter shards at most once per
  * COUNTS_TTL_MS per job and process (concurrent readers share one read), and this process's own
- * transitions are added to the cached figures as they commit, so a client always sees its own
+ * transitions are added to the cached figures as they commit (a read includes the commits that
+ * finished while it was in flight: TaskRepository.counts), so a client always sees its own
  * writes. Other instances' writes show within the TTL.
  */
 export const COUNTS_TTL_MS = 1000;
 const countsKey = (jobId: string): string => `counts:${jobId}`;
-const reading = new WeakMap<Runtime, Map<string, { read: Promise<TaskCounts>; dirty: boolean }>>();
+const reading = new WeakMap<Runtime, Map<string, Promise<TaskCounts>>>();
 
 export async function cachedTaskCounts(rt: Runtime, jobId: string): Promise<TaskCounts> {
   const hit = rt.cache.get(countsKey(jobId));
@@ -97,27 +98,21 @@ export async function cachedTaskCounts(rt: Runtime, jobId: string): Promise<Task
   let inflight = reading.get(rt);
   if (!inflight) reading.set(rt, (inflight = new Map()));
   const running = inflight.get(jobId);
-  if (running) return running.read;
-  const entry = { read: Promise.resolve(zeroCounts()), dirty: false };
+  if (running) return running;
   const map = inflight;
-  entry.read = (async () => {
+  const read = (async () => {
     try {
-      const counts = await rt.tasks.counts(jobId);
-      // A commit of this process landed while reading: the figures may predate it, keep them uncached.
-      if (!entry.dirty) rt.cache.set(countsKey(jobId), { until: rt.clock().getTime() + COUNTS_TTL_MS, value: counts });
-      return counts;
+      return await rt.tasks.counts(jobId, (counts) => rt.cache.set(countsKey(jobId), { until: rt.clock().getTime() + COUNTS_TTL_MS, value: counts }));
     } finally {
       map.delete(jobId);
     }
   })();
-  inflight.set(jobId, entry);
-  return entry.read;
+  inflight.set(jobId, read);
+  return read;
 }
 
 function adjustCachedCounts(rt: Runtime, jobId: string, delta: Partial<TaskCounts>): void {
   const hit = rt.cache.get(countsKey(jobId));
-  const inflight = reading.get(rt)?.get(jobId);
-  if (inflight) inflight.dirty = true;
   if (hit) rt.cache.set(countsKey(jobId), { until: hit.until, value: addCounts(hit.value as TaskCounts, delta) });
 }
 

@@ -115,6 +115,8 @@ const COUNT_FIELDS = Object.keys(zeroCounts()) as (keyof TaskCounts)[];
 interface CachedCounter {
   etag: string;
   counts: TaskCounts;
+  /** When this process learned the value (its commit sequence, see `commits`). */
+  seq: number;
 }
 
 /** A change to one counter shard, ready to join a transaction. */
@@ -126,6 +128,8 @@ export interface CounterChange {
 export class TaskRepository {
   /** Last known value and ETag of counter shards written by this process (`partition|shard`). */
   private readonly counters = new Map<string, CachedCounter>();
+  /** Counter-shard commits of this process so far. */
+  private commits = 0;
 
   private readonly outboxWritten = new Set<string>();
 
@@ -148,15 +152,30 @@ export class TaskRepository {
     return rows.map((i) => ({ value: taskFromRow(i.row), etag: i.etag }));
   }
 
-  /** Sum of the job's counter shards: one query per bucket partition, at most COUNTER_SHARDS rows each. */
-  async counts(jobId: string): Promise<TaskCounts> {
+  /**
+   * Sum of the job's counter shards: one query per bucket partition, at most COUNTER_SHARDS rows
+   * each. A shard this process committed to while the read was in flight counts with the value
+   * of that commit, so the sum includes every commit of this process that finished before it is
+   * returned. `onSum` receives the sum in the same tick (a cache set there misses no later commit).
+   */
+  async counts(jobId: string, onSum?: (counts: TaskCounts) => void): Promise<TaskCounts> {
+    const start = this.commits;
     const perBucket = await Promise.all(BUCKETS.map((b) => this.table.all(`PartitionKey eq ${odataString(taskPartition(jobId, b))} and RowKey ge '${COUNTER_PREFIX}' and RowKey lt '!c~'`)));
-    let total = zeroCounts();
+    const shards = new Map<string, TaskCounts>();
     for (const { row, etag } of perBucket.flat()) {
-      const c = countsOf(row);
-      total = addCounts(total, c);
-      this.counters.set(`${row.partitionKey}|${row.rowKey}`, { etag, counts: c });
+      const key = `${row.partitionKey}|${row.rowKey}`;
+      const known = this.counters.get(key);
+      if (known && known.seq > start) continue;
+      shards.set(key, countsOf(row));
+      this.counters.set(key, { etag, counts: countsOf(row), seq: start });
     }
+    for (const b of BUCKETS) {
+      const prefix = `${taskPartition(jobId, b)}|`;
+      for (const [key, known] of this.counters) if (known.seq > start && key.startsWith(prefix)) shards.set(key, known.counts);
+    }
+    let total = zeroCounts();
+    for (const c of shards.values()) total = addCounts(total, c);
+    onSum?.(total);
     return total;
   }
 
@@ -168,7 +187,7 @@ export class TaskRepository {
     let cached = this.counters.get(key);
     if (!cached) {
       const r = await this.table.get(pk, rk);
-      cached = r ? { etag: r.etag, counts: countsOf(r.row) } : { etag: '', counts: zeroCounts() };
+      cached = r ? { etag: r.etag, counts: countsOf(r.row), seq: this.commits } : { etag: '', counts: zeroCounts(), seq: this.commits };
       this.counters.set(key, cached);
     }
     const next = addCounts(cached.counts, delta);
@@ -179,7 +198,7 @@ export class TaskRepository {
     return {
       action,
       commit: (etag) => {
-        if (etag) this.counters.set(key, { etag, counts: next });
+        if (etag) this.counters.set(key, { etag, counts: next, seq: ++this.commits });
         else this.counters.delete(key);
       },
     };

@@ -9,7 +9,7 @@ import { claimTasks } from '../../shared/services/claims';
 import { activeJobsOnPool, addJob, taskCounts } from '../../shared/services/jobs';
 import { addTasks } from '../../shared/services/tasks';
 import { TABLES, TASK_BUCKETS, bucketOf, jobPartitionsFilter, taskPartition } from '../../shared/storage/keys';
-import { byBucket } from '../../shared/services/taskflow';
+import { byBucket, COUNTS_TTL_MS } from '../../shared/services/taskflow';
 import { azuriteConnectionString, uniqueName } from '../support/storage';
 
 let rt: Runtime;
@@ -98,6 +98,18 @@ describe('adds spread over buckets', () => {
 });
 
 describe('task counts cache', () => {
+  it('commits that land while the counts are being read are neither lost nor counted twice', async () => {
+    const poolId = uniqueName('pool');
+    const jobId = await jobWithTasks(poolId, 40);
+    await new Promise((r) => setTimeout(r, COUNTS_TTL_MS + 50)); // the add's figures age out of the cache
+    const during = taskCounts(rt, jobId);
+    const claims = await Promise.all([0, 1, 2].map((i) => claimTasks(rt, { poolId, nodeId: `c${i}`, freeSlots: 3, claimId: `w${i}` })));
+    await during;
+    expect(claims.flat()).toHaveLength(9);
+    expect(await taskCounts(rt, jobId)).toMatchObject({ active: 31, running: 9, activeSlots: 31, runningSlots: 9 });
+    expect(await rt.tasks.counts(jobId)).toMatchObject({ active: 31, running: 9 });
+  });
+
   it('follows this process’s own commits at once and serves repeated reads without storage requests', async () => {
     const poolId = uniqueName('pool');
     const jobId = await jobWithTasks(poolId, 10);
