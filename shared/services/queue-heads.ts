@@ -59,10 +59,10 @@ const chunkTime = (rowKey: string): number => Number(rowKey.slice(3, 18)) || 0;
 /**
  * The order in which a claim visits a job's buckets. FIFO across buckets, by the age of each
  * bucket's oldest unclaimed chunk — except that heads within SAME_AGE_MS of the oldest count as
- * equally old, and among those a claim stays where its transaction can do the most: first a
- * bucket `prefer` names (the node has completions there, which then ride along), then the bucket
- * this process claimed from last (so the claims of all nodes meet in one group commit and each
- * node's running tasks, hence its next completions, share a bucket). Buckets holding only
+ * equally old, and among those a claim stays where its transaction can do the most: first the
+ * bucket this process claimed from last (so the claims of all nodes meet in one group commit,
+ * and each node's running tasks, hence its next completions, share that bucket and ride along),
+ * then a bucket `prefer` names (the node has completions there). Buckets holding only
  * exhausted chunks come last, so a claim removes them.
  */
 export async function bucketsWithWork(rt: Runtime, jobId: string, prefer?: (bucket: number) => boolean): Promise<number[]> {
@@ -79,7 +79,7 @@ export async function bucketsWithWork(rt: Runtime, jobId: string, prefer?: (buck
   const live = found.filter((h) => h.live).sort(byAge);
   const oldest = live.length ? chunkTime(live[0]!.key) : 0;
   const last = current.get(rt)?.get(jobId);
-  const rank = (b: number): number => (prefer?.(b) ? 0 : b === last ? 1 : 2);
+  const rank = (b: number): number => (b === last ? 0 : prefer?.(b) ? 1 : 2);
   const same = live.filter((h) => chunkTime(h.key) - oldest <= SAME_AGE_MS).sort((a, b) => rank(a.bucket) - rank(b.bucket) || byAge(a, b));
   const later = live.filter((h) => chunkTime(h.key) - oldest > SAME_AGE_MS);
   return [...same, ...later, ...found.filter((h) => !h.live).sort(byAge)].map((h) => h.bucket);
