@@ -1,6 +1,7 @@
 import type { Runtime } from '../runtime';
 import { BUCKETS } from '../storage/keys';
 import { isExhausted, type Chunk } from '../storage/tasks';
+import { orderBuckets, type BucketHead } from '../domain/bucket-order';
 
 /**
  * The heads of a job's queues as this process last saw them: per bucket partition, the oldest
@@ -42,8 +43,6 @@ export async function headChunks(rt: Runtime, jobId: string, bucket: number): Pr
   return read;
 }
 
-/** Queue heads added within this many ms of the oldest count as equally old (see bucketsWithWork). */
-export const SAME_AGE_MS = 2000;
 const current = new WeakMap<Runtime, Map<string, number>>();
 
 /** The bucket of a job this process last claimed tasks from. */
@@ -53,36 +52,20 @@ export function noteClaimedBucket(rt: Runtime, jobId: string, bucket: number): v
   byJob.set(jobId, bucket);
 }
 
-/** The time part of a chunk key (ms; see keys.chunkKey). */
-const chunkTime = (rowKey: string): number => Number(rowKey.slice(3, 18)) || 0;
-
 /**
- * The order in which a claim visits a job's buckets. FIFO across buckets, by the age of each
- * bucket's oldest unclaimed chunk — except that heads within SAME_AGE_MS of the oldest count as
- * equally old, and among those a claim stays where its transaction can do the most: first the
- * bucket this process claimed from last (so the claims of all nodes meet in one group commit,
- * and each node's running tasks, hence its next completions, share that bucket and ride along),
- * then a bucket `prefer` names (the node has completions there). Buckets holding only
- * exhausted chunks come last, so a claim removes them.
+ * The order in which a claim visits a job's buckets (see orderBuckets): FIFO across buckets by
+ * the age of their oldest unclaimed chunk, staying on the bucket claimed from last among equally
+ * old heads. Buckets holding only exhausted chunks come last, so a claim removes them.
  */
 export async function bucketsWithWork(rt: Runtime, jobId: string, prefer?: (bucket: number) => boolean): Promise<number[]> {
   const heads = await Promise.all(
-    BUCKETS.map(async (bucket) => {
+    BUCKETS.map(async (bucket): Promise<BucketHead | undefined> => {
       const chunks = await headChunks(rt, jobId, bucket);
       if (!chunks.length) return undefined;
-      const head = chunks.find((c) => !isExhausted(c));
-      return { bucket, key: head ? head.rowKey : '~', live: !!head };
+      return { bucket, head: chunks.find((c) => !isExhausted(c))?.rowKey };
     }),
   );
-  const found = heads.filter((h): h is { bucket: number; key: string; live: boolean } => h !== undefined);
-  const byAge = (a: { key: string; bucket: number }, b: { key: string; bucket: number }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.bucket - b.bucket);
-  const live = found.filter((h) => h.live).sort(byAge);
-  const oldest = live.length ? chunkTime(live[0]!.key) : 0;
-  const last = current.get(rt)?.get(jobId);
-  const rank = (b: number): number => (b === last ? 0 : prefer?.(b) ? 1 : 2);
-  const same = live.filter((h) => chunkTime(h.key) - oldest <= SAME_AGE_MS).sort((a, b) => rank(a.bucket) - rank(b.bucket) || byAge(a, b));
-  const later = live.filter((h) => chunkTime(h.key) - oldest > SAME_AGE_MS);
-  return [...same, ...later, ...found.filter((h) => !h.live).sort(byAge)].map((h) => h.bucket);
+  return orderBuckets(heads.filter((h): h is BucketHead => h !== undefined), current.get(rt)?.get(jobId), prefer);
 }
 
 /** Keeps a bucket's head current after a claim transaction (advanced cursors with their new ETags, dropped chunks gone). */
@@ -97,4 +80,5 @@ export function rememberChunks(rt: Runtime, jobId: string, bucket: number, chunk
 /** Forget the cached head of a job's queue in one bucket, or in all (its chunks were written elsewhere in this process). */
 export function forgetChunks(rt: Runtime, jobId: string, bucket?: number): void {
   for (const b of bucket === undefined ? BUCKETS : [bucket]) rt.cache.delete(headKey(jobId, b));
+  if (bucket === undefined) current.get(rt)?.delete(jobId);
 }
