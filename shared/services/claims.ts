@@ -9,8 +9,6 @@ import { durationSeconds } from '../api/validate';
 import { activeJobsOnPool } from './jobs';
 import { parallelAllowance } from '../domain/job-state';
 import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
-
-export { forgetChunks } from './queue-heads';
 import type { TaskCounts } from '../domain/model';
 import { taskStartBody } from '../events/bodies';
 import { outboxActions, TASK_OUTBOX_PREFIX } from '../events/outbox';

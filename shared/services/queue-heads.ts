@@ -2,6 +2,7 @@ import type { Runtime } from '../runtime';
 import { BUCKETS } from '../storage/keys';
 import { isExhausted, type Chunk } from '../storage/tasks';
 import { orderBuckets, type BucketHead } from '../domain/bucket-order';
+import { sharedRead } from './cache';
 
 /**
  * The heads of a job's queues as this process last saw them: per bucket partition, the oldest
@@ -15,8 +16,6 @@ export const EMPTY_TTL_MS = 1000;
 const HEAD_CHUNKS = 8;
 const headKey = (jobId: string, bucket: number): string => `chunks:${jobId}~${bucket}`;
 
-const reading = new WeakMap<Runtime, Map<string, Promise<Chunk[]>>>();
-
 /** A bucket's head chunks: cached, or read once for all the claims that want them at the same time. */
 export async function headChunks(rt: Runtime, jobId: string, bucket: number): Promise<Chunk[]> {
   const key = headKey(jobId, bucket);
@@ -24,23 +23,12 @@ export async function headChunks(rt: Runtime, jobId: string, bucket: number): Pr
   const cached = hit?.value as Chunk[] | undefined;
   if (cached && cached.some((c) => !isExhausted(c))) return cached;
   if (cached && hit!.until > rt.clock().getTime()) return cached;
-  let inflight = reading.get(rt);
-  if (!inflight) reading.set(rt, (inflight = new Map()));
-  const running = inflight.get(key);
-  if (running) return running;
-  const map = inflight;
-  const read = (async () => {
-    try {
-      const chunks = await rt.tasks.chunks(jobId, bucket, HEAD_CHUNKS);
-      const live = chunks.some((c) => !isExhausted(c));
-      rt.cache.set(key, { until: live ? Number.MAX_SAFE_INTEGER : rt.clock().getTime() + EMPTY_TTL_MS, value: chunks });
-      return chunks;
-    } finally {
-      map.delete(key);
-    }
-  })();
-  map.set(key, read);
-  return read;
+  return sharedRead(rt, key, async () => {
+    const chunks = await rt.tasks.chunks(jobId, bucket, HEAD_CHUNKS);
+    const live = chunks.some((c) => !isExhausted(c));
+    rt.cache.set(key, { until: live ? Number.MAX_SAFE_INTEGER : rt.clock().getTime() + EMPTY_TTL_MS, value: chunks });
+    return chunks;
+  });
 }
 
 const current = new WeakMap<Runtime, Map<string, number>>();

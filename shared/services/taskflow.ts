@@ -1,6 +1,7 @@
 import type { TransactionAction } from '@azure/data-tables';
 import { addCounts, type TaskCounts } from '../domain/model';
 import type { Runtime } from '../runtime';
+import { sharedRead } from './cache';
 import { bucketOf, counterKey } from '../storage/keys';
 import { isConflictOrStale } from '../storage/tasks';
 
@@ -90,25 +91,11 @@ export function sumDeltas(...ds: Partial<TaskCounts>[]): Partial<TaskCounts> {
  */
 export const COUNTS_TTL_MS = 1000;
 const countsKey = (jobId: string): string => `counts:${jobId}`;
-const reading = new WeakMap<Runtime, Map<string, Promise<TaskCounts>>>();
 
 export async function cachedTaskCounts(rt: Runtime, jobId: string): Promise<TaskCounts> {
   const hit = rt.cache.get(countsKey(jobId));
   if (hit && hit.until > rt.clock().getTime()) return hit.value as TaskCounts;
-  let inflight = reading.get(rt);
-  if (!inflight) reading.set(rt, (inflight = new Map()));
-  const running = inflight.get(jobId);
-  if (running) return running;
-  const map = inflight;
-  const read = (async () => {
-    try {
-      return await rt.tasks.counts(jobId, (counts) => rt.cache.set(countsKey(jobId), { until: rt.clock().getTime() + COUNTS_TTL_MS, value: counts }));
-    } finally {
-      map.delete(jobId);
-    }
-  })();
-  inflight.set(jobId, read);
-  return read;
+  return sharedRead(rt, countsKey(jobId), () => rt.tasks.counts(jobId, (counts) => rt.cache.set(countsKey(jobId), { until: rt.clock().getTime() + COUNTS_TTL_MS, value: counts })));
 }
 
 function adjustCachedCounts(rt: Runtime, jobId: string, delta: Partial<TaskCounts>): void {

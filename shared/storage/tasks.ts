@@ -169,10 +169,8 @@ export class TaskRepository {
       shards.set(key, countsOf(row));
       this.counters.set(key, { etag, counts: countsOf(row), seq: start });
     }
-    for (const b of BUCKETS) {
-      const prefix = `${taskPartition(jobId, b)}|`;
-      for (const [key, known] of this.counters) if (known.seq > start && key.startsWith(prefix)) shards.set(key, known.counts);
-    }
+    // Job ids never contain '~': `jobId~` prefixes exactly this job's bucket partitions.
+    for (const [key, known] of this.counters) if (known.seq > start && key.startsWith(`${jobId}~`)) shards.set(key, known.counts);
     let total = zeroCounts();
     for (const c of shards.values()) total = addCounts(total, c);
     onSum?.(total);
@@ -209,7 +207,7 @@ export class TaskRepository {
   }
 
   forgetJob(jobId: string): void {
-    for (const b of BUCKETS) for (const k of this.counters.keys()) if (k.startsWith(`${taskPartition(jobId, b)}|`)) this.counters.delete(k);
+    for (const k of this.counters.keys()) if (k.startsWith(`${jobId}~`)) this.counters.delete(k);
   }
 
   /** The job's preparation/release status rows ('!p!<nodeId>', in bucket 0), as stored (columns: poolId, nodeId, JSON strings). */
