@@ -48,6 +48,8 @@ export class LocalNodeProvider implements NodeProvider {
         [AGENT_ENV.nodeId]: spec.nodeId,
         [AGENT_ENV.rootDir]: root,
         [AGENT_ENV.logFile]: logFile,
+        // Extra Node options for the agents only (e.g. --cpu-prof for a profile of a bench run).
+        ...(process.env.BATCHPLANE_AGENT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BATCHPLANE_AGENT_NODE_OPTIONS } : {}),
       },
     });
     closeSync(logFd);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../infra/local/azurite';
 import { startStack, type Stack } from '../../infra/local/stack';
 import { serviceLogSinks, useServiceLogSinks } from '../../shared/events/publisher';
@@ -66,32 +66,51 @@ async function outboxRows(stack: Stack): Promise<number> {
 
 describe('service logs survive a host killed between the state write and the publish', () => {
   it('still delivers every event exactly once after restart', async () => {
+    // A rare CI timeout of this test: name the step it was in and when each step began.
+    const t0 = Date.now();
+    const steps: string[] = [];
+    const step = (name: string): void => void steps.push(`${Date.now() - t0} ms ${name}`);
+    onTestFailed(() => console.warn(`service-logs-fault steps:\n  ${steps.join('\n  ')}`));
+    step('host A');
     // 1. Host A records transitions, but its publisher never gets to finish.
     const a = await host();
     useServiceLogSinks(a.stack.rt, dying(serviceLogSinks(a.stack.rt), 'f-job'));
+    step('pool add');
     await a.client.pool.add({ id: 'f-pool', vmSize: 'standard_a1_v2', virtualMachineConfiguration: IMAGE, targetDedicatedNodes: 1 });
+    step('wait steady');
     await waitFor('steady', async () => ((await a.client.pool.get('f-pool')).allocationState === 'steady' ? true : undefined));
+    step('job add');
     await a.client.job.add({ id: 'f-job', poolInfo: { poolId: 'f-pool' } });
+    step('add tasks');
     await a.client.task.addCollection('f-job', [{ id: 'ok', commandLine: '/bin/true' }, { id: 'bad', commandLine: '/bin/false' }]);
+    step('wait tasks done');
     await waitFor('tasks done', async () => ((await a.client.job.getTaskCounts('f-job')).taskCounts.completed === 2 ? true : undefined));
+    step('let A retry');
     await new Promise((r) => setTimeout(r, 2_500)); // let A's timer try (and die) at least once more
     expect(await outboxRows(a.stack)).toBeGreaterThanOrEqual(4);
     // A's retries resumed their own interrupted attempts: the pool events reached Event Hubs once, the job's never.
+    step('read hub');
     const sent = await readHub(a.stack.eventHubsConnectionString!);
     // How far A got depends on when its 2 s timer first fired (before or after the pool was steady):
     // whatever it sent is a prefix of the pool's lifecycle, never a duplicate.
     const names = sent.map((e) => e.record.operationName);
     expect(names.length).toBeGreaterThanOrEqual(1);
     expect(names).toEqual(POOL_LIFECYCLE.slice(0, names.length));
+    step('close A');
     await a.stack.close();
 
     // 2. Host B on the same storage and data directory publishes what A left, then goes on.
+    step('host B');
     const b = await host();
+    step('wait outbox drained');
     await waitFor('outbox drained', async () => ((await outboxRows(b.stack)) === 0 ? true : undefined), 30_000, 250);
+    step('pool delete');
     await b.client.pool.deleteMethod('f-pool');
+    step('wait pool gone');
     await waitFor('pool gone', async () => ((await b.client.pool.exists('f-pool')).body ? undefined : true));
 
     const rid = serviceLogResourceId(b.stack.rt.config);
+    step('wait published');
     const p = await waitForPublished(b.stack.eventHubsConnectionString!, b.stack.rt.storage.blobService, rid, ['f-pool', 'f-job'], 5 + 5);
     expectExactlyOnce(p, rid);
     expect(namesOf(p, 'f-pool')).toEqual([...POOL_LIFECYCLE, 'PoolDeleteStartEvent', 'PoolDeleteCompleteEvent']);
