@@ -19,7 +19,9 @@
  */
 import { appendFile, lstat, readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { AnonymousCredential, ContainerClient, newPipeline, type BlobHTTPHeaders, type BlockBlobUploadOptions } from '@azure/storage-blob';
+// Types only: the blob client is loaded when a task has files to upload (it is ~25 MB of the
+// agent's RSS otherwise, and every spawn forks that memory: agent/runner.ts).
+import type { BlobHTTPHeaders, BlockBlobUploadOptions, ContainerClient } from '@azure/storage-blob';
 import type { OutputFileUpload } from '../shared/nodes/protocol';
 import { FailureCodes, TaskFailure, userError } from './failures';
 
@@ -181,8 +183,10 @@ export async function uploadOutputFiles(files: readonly OutputFileUpload[], ctx:
   const out = (line: string): Promise<void> => appendFile(path.join(ctx.taskDir, UPLOAD_OUT_FILE), `${new Date().toISOString()} ${line}\n`).catch(() => undefined);
   const err = (line: string): Promise<void> => appendFile(path.join(ctx.taskDir, UPLOAD_ERR_FILE), `${new Date().toISOString()} ${line}\n`).catch(() => undefined);
   let first: TaskFailure | undefined;
-  for (const f of files) {
-    if (!conditionMet(f.uploadCondition, ctx.exitCode)) continue;
+  const due = files.filter((f) => conditionMet(f.uploadCondition, ctx.exitCode));
+  if (due.length === 0) return;
+  const { AnonymousCredential, ContainerClient, newPipeline } = await import('@azure/storage-blob');
+  for (const f of due) {
     let container: ContainerClient;
     try {
       container = new ContainerClient(f.containerUrl, newPipeline(new AnonymousCredential(), { retryOptions: { maxTries: ctx.maxTries ?? 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 } }));

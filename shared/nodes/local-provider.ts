@@ -31,7 +31,9 @@ export class LocalNodeProvider implements NodeProvider {
     const logFile = this.logFile(spec.poolId, spec.nodeId);
     const logFd = openSync(logFile, 'a');
     const agentMain = path.resolve(__dirname, '../../agent/main.ts');
-    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), agentMain], {
+    // Extra Node arguments for the agents only (e.g. --cpu-prof to profile a bench run).
+    const nodeArgs = (process.env.BATCHPLANE_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, '--require', require.resolve('tsx/cjs'), agentMain], {
       cwd: root,
       detached: true,
       stdio: ['ignore', logFd, logFd],
@@ -48,8 +50,6 @@ export class LocalNodeProvider implements NodeProvider {
         [AGENT_ENV.nodeId]: spec.nodeId,
         [AGENT_ENV.rootDir]: root,
         [AGENT_ENV.logFile]: logFile,
-        // Extra Node options for the agents only (e.g. --cpu-prof for a profile of a bench run).
-        ...(process.env.BATCHPLANE_AGENT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BATCHPLANE_AGENT_NODE_OPTIONS } : {}),
       },
     });
     closeSync(logFd);
