@@ -9,6 +9,7 @@ import { durationSeconds } from '../api/validate';
 import { activeJobsOnPool } from './jobs';
 import { parallelAllowance } from '../domain/job-state';
 import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
+import { inGroup, type GroupCommitter } from './group-commit';
 import type { TaskCounts } from '../domain/model';
 import { taskStartBody } from '../events/bodies';
 import { outboxActions, TASK_OUTBOX_PREFIX } from '../events/outbox';
@@ -124,6 +125,7 @@ export async function claimTasks(rt: Runtime, req: ClaimRequest, carry?: Map<str
 
 /** One node's claim on one bucket of a job, waiting for (or leading) a group commit. */
 interface ClaimWaiter {
+  rt: Runtime;
   job: JobRecord;
   bucket: number;
   req: ClaimRequest;
@@ -140,61 +142,24 @@ interface ClaimResult {
   blocked: boolean;
 }
 
-interface Pending extends ClaimWaiter {
-  resolve(r: ClaimResult | undefined): void;
-  reject(err: unknown): void;
-}
-
 /**
- * Group commit. Claims of one bucket partition run one transaction at a time in this process (so
- * they never race each other on the head chunk), and the claims that arrive while a transaction
- * is in flight are served together by the next one: one chunk advance, every node's task rows,
- * their carried completions and one counter delta. Under load the number of transactions per task
- * falls as more nodes wait, instead of the claims queueing behind each other one by one. A job
- * with maxParallelTasks has ONE group for all its buckets, so its running count is read and
- * raised by one transaction at a time.
+ * Group commit (group-commit.ts) per bucket partition: claims of one partition never race each
+ * other on the head chunk, and the claims that arrive while a transaction is in flight are served
+ * together by the next one: one chunk advance, every node's task rows, their carried completions
+ * and one counter delta. A job with maxParallelTasks has ONE group for all its buckets, so its
+ * running count is read and raised by one transaction at a time; a batch holds waiters of the
+ * head's bucket only (the others keep their place).
  */
-const groups = new WeakMap<Runtime, Map<string, { queue: Pending[]; running: boolean }>>();
+const claimGroup: GroupCommitter<ClaimWaiter, ClaimResult | undefined> = {
+  fits: (batch, w) => w.bucket === batch[0]!.bucket && batch.reduce((n, b) => n + estimate(b), 0) + estimate(w) <= GROUP_BUDGET,
+  commit: (batch) => claimForGroup(batch[0]!.rt, batch),
+};
 /** Actions a group may plan before the counter shard is added (a transaction holds 100). */
 const GROUP_BUDGET = 95;
 
-function claimInGroup(rt: Runtime, w: ClaimWaiter): Promise<ClaimResult | undefined> {
-  let byJob = groups.get(rt);
-  if (!byJob) groups.set(rt, (byJob = new Map()));
+function claimInGroup(rt: Runtime, w: Omit<ClaimWaiter, 'rt'>): Promise<ClaimResult | undefined> {
   const key = w.job.maxParallelTasks > 0 ? w.job.id : taskPartition(w.job.id, w.bucket);
-  let g = byJob.get(key);
-  if (!g) byJob.set(key, (g = { queue: [], running: false }));
-  const group = g;
-  const done = new Promise<ClaimResult | undefined>((resolve, reject) => group.queue.push({ ...w, resolve, reject }));
-  if (!group.running) void drain(rt, key, group, byJob);
-  return done;
-}
-
-async function drain(rt: Runtime, key: string, g: { queue: Pending[]; running: boolean }, byJob: Map<string, unknown>): Promise<void> {
-  g.running = true;
-  try {
-    while (g.queue.length) {
-      const batch: Pending[] = [g.queue.shift()!];
-      let planned = estimate(batch[0]!);
-      // Waiters of the head's bucket that fit; waiters of other buckets keep their place.
-      for (let i = 0; i < g.queue.length && planned < GROUP_BUDGET; ) {
-        const w = g.queue[i]!;
-        if (w.bucket === batch[0]!.bucket && planned + estimate(w) <= GROUP_BUDGET) {
-          planned += estimate(w);
-          batch.push(...g.queue.splice(i, 1));
-        } else i++;
-      }
-      try {
-        const results = await claimForGroup(rt, batch);
-        batch.forEach((w, i) => w.resolve(results[i]));
-      } catch (err) {
-        for (const w of batch) w.reject(err);
-      }
-    }
-  } finally {
-    g.running = false;
-    if (byJob.get(key) === g) byJob.delete(key);
-  }
+  return inGroup(rt, `claim|${key}`, { ...w, rt }, claimGroup);
 }
 
 /** Upper bound of the actions one waiter adds: a task row per free slot, its carried completions. */

@@ -88,6 +88,35 @@ describe('adds spread over buckets', () => {
     expect(new Set(rows.map((r) => r.row.partitionKey)).size).toBe(TASK_BUCKETS);
   });
 
+  it('concurrent adds share the transactions of a bucket (group commit)', async () => {
+    const id = uniqueName('job');
+    await addJob(rt, jobAdd.parse({ id, poolInfo: { poolId: uniqueName('pool') } }));
+    const before = rt.storage.counter.snapshot().table;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, c) => addTasks(rt, id, Array.from({ length: 40 }, (_, i) => taskAdd.parse({ id: `g${c}-${String(i).padStart(2, '0')}`, commandLine: '/bin/true' })))),
+    );
+    const requests = rt.storage.counter.snapshot().table - before;
+    expect(results.flat().filter((r) => r.status !== 'success')).toEqual([]);
+    // 320 tasks, ~40 per bucket: the first call's group leads each bucket, the seven others queue
+    // behind it and share the next transaction (each with a counter read): far below 8 per bucket.
+    expect(requests).toBeLessThanOrEqual(1 + 5 * TASK_BUCKETS);
+    expect(await rt.tasks.counts(id)).toMatchObject({ active: 320, activeSlots: 320 });
+    const rows = await rt.storage.tables.tasks.all(`${jobPartitionsFilter(id)} and RowKey gt '!~'`, ['PartitionKey', 'RowKey']);
+    expect(rows).toHaveLength(320);
+  });
+
+  it('the same new id in two concurrent adds: one call adds it, the other gets TaskExists', async () => {
+    const id = uniqueName('job');
+    await addJob(rt, jobAdd.parse({ id, poolInfo: { poolId: uniqueName('pool') } }));
+    const body = (t: string) => taskAdd.parse({ id: t, commandLine: '/bin/true' });
+    const [a, b, c] = await Promise.all([addTasks(rt, id, [body('lead')]), addTasks(rt, id, [body('same'), body('x1')]), addTasks(rt, id, [body('same'), body('x2')])]);
+    expect(a[0]!.status).toBe('success');
+    expect([b[0]!.status, c[0]!.status].sort()).toEqual(['clientError', 'success']);
+    expect([b[0]!, c[0]!].find((r) => r.status === 'clientError')!.error?.code).toBe('TaskExists');
+    expect([b[1]!.status, c[1]!.status]).toEqual(['success', 'success']);
+    expect(await rt.tasks.counts(id)).toMatchObject({ active: 4 });
+  });
+
   it('a duplicate id in one bucket is reported as TaskExists and the rest of every bucket is added', async () => {
     const poolId = uniqueName('pool');
     const id = await jobWithTasks(poolId, 3);
