@@ -12,7 +12,7 @@ import { commitWithCounter, moveDelta, sumDeltas } from './taskflow';
 import { inGroup, type GroupCommitter } from './group-commit';
 import type { TaskCounts } from '../domain/model';
 import { taskStartBody } from '../events/bodies';
-import { outboxActions, TASK_OUTBOX_PREFIX } from '../events/outbox';
+import { outboxActions, TASK_OUTBOX_PREFIX, type OutboxEvent } from '../events/outbox';
 import { assignmentExtras } from './task-assignment';
 import { preparationOf } from './job-task-spec';
 
@@ -73,7 +73,9 @@ export interface ClaimRequest {
  * conflict the carry is committed alone first.
  */
 export interface ClaimCarry {
+  /** State changes of the carried completions (their events go in the claim's one outbox row). */
   actions: TransactionAction[];
+  events: OutboxEvent[];
   delta: Partial<TaskCounts>;
   commitAlone(): Promise<void>;
 }
@@ -230,6 +232,7 @@ async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimR
   const events: { name: 'TaskStartEvent'; time: string; body: unknown }[] = [];
   const deltas: Partial<TaskCounts>[] = [];
   const carried: TransactionAction[] = [];
+  const rideEvents: OutboxEvent[] = [];
   group.forEach((w, wi) => {
     for (const e of taken[wi]!) {
       actions.push(mergeTaskAction(jobId, e.spec.id, {
@@ -241,10 +244,12 @@ async function claimForGroup(rt: Runtime, group: ClaimWaiter[]): Promise<(ClaimR
     deltas.push(moveDelta('active', 'running', taken[wi]!.length, slots[wi]!));
     if (w.ride) {
       carried.push(...w.ride.actions);
+      rideEvents.push(...w.ride.events);
       deltas.push(w.ride.delta);
     }
   });
-  actions.push(...outboxActions(rt.config.serviceLogs, taskPartition(jobId, bucket), TASK_OUTBOX_PREFIX, events, rt.clock().getTime(), rt.ids.hex(3)));
+  // One outbox row: the carried completions' events, then the starts.
+  actions.push(...outboxActions(rt.config.serviceLogs, taskPartition(jobId, bucket), TASK_OUTBOX_PREFIX, [...rideEvents, ...events], rt.clock().getTime(), rt.ids.hex(3)));
   const etags = await commitWithCounter(rt, jobId, bucket, shardOf(`node:${group[0]!.req.nodeId}`), sumDeltas(...deltas), [...carried, ...actions]);
   rememberChunks(rt, jobId, bucket, chunks, advanced, dropped, etags);
   noteClaimedBucket(rt, jobId, bucket);

@@ -56,7 +56,10 @@ export interface CompletionPlan {
   jobId: string;
   bucket: number;
   group: TaskCompletion[];
+  /** The state changes, without the outbox row: a claim that carries the plan writes ONE row with its own events. */
   actions: TransactionAction[];
+  /** Service-log events of the completions, in order. */
+  events: OutboxEvent[];
   delta: Partial<TaskCounts>;
   /** A retry goes to the FRONT of the queue: the claims' cached queue head must be read again once it is committed. */
   front?: boolean;
@@ -86,7 +89,7 @@ export async function completeJobsIfDone(rt: Runtime, poolId: string, jobIds: It
 
 async function applyGroup(rt: Runtime, poolId: string, nodeId: string, jobId: string, bucket: number, group: TaskCompletion[], verify: boolean): Promise<void> {
   const plan = await planGroup(rt, poolId, nodeId, jobId, bucket, group, verify);
-  if (plan) await commitWithCounter(rt, jobId, bucket, shardOf(`node:${nodeId}`), plan.delta, plan.actions);
+  if (plan) await commitWithCounter(rt, jobId, bucket, shardOf(`node:${nodeId}`), plan.delta, [...plan.actions, ...outboxActions(rt.config.serviceLogs, taskPartition(jobId, bucket), TASK_OUTBOX_PREFIX, plan.events, rt.clock().getTime(), rt.ids.hex(3))]);
   if (plan?.front || plan?.requeued) forgetChunks(rt, jobId, bucket);
 }
 
@@ -130,8 +133,7 @@ async function planGroup(rt: Runtime, poolId: string, nodeId: string, jobId: str
   const rest = retries.filter((r) => r.spec.id !== jm);
   if (first.length) actions.push(createChunkAction(jobId, bucket, chunkKey(0, seq++, rt.ids.hex(3)), first));
   if (rest.length) actions.push(createChunkAction(jobId, bucket, chunkKey(now.getTime(), seq++, rt.ids.hex(3)), rest));
-  actions.push(...outboxActions(rt.config.serviceLogs, taskPartition(jobId, bucket), TASK_OUTBOX_PREFIX, events, now.getTime(), rt.ids.hex(3)));
-  return { jobId, bucket, group, actions, delta: sumDeltas(...deltas), ...(first.length ? { front: true } : {}), ...(rest.length ? { requeued: true } : {}) };
+  return { jobId, bucket, group, actions, events, delta: sumDeltas(...deltas), ...(first.length ? { front: true } : {}), ...(rest.length ? { requeued: true } : {}) };
 }
 
 /** TaskCompleteEvent for every finished run, plus TaskFailEvent when it failed (as Azure emits them). */

@@ -59,7 +59,7 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   const givenBack = req.completions.some((c) => c.requeue) ? await requeueGivenBack(rt, poolId, nodeId, req.completions.filter((c) => c.requeue)) : [];
   const applied = await applyCompletions(rt, poolId, nodeId, req.completions.filter((c) => !c.requeue), plans);
   applied.acknowledged.push(...givenBack);
-  const carry = new Map<string, ClaimCarry>([...plans].map(([part, p]) => [part, { actions: p.actions, delta: p.delta, commitAlone: () => applyRobustly(rt, poolId, nodeId, p.jobId, p.group) }]));
+  const carry = new Map<string, ClaimCarry>([...plans].map(([part, p]) => [part, { actions: p.actions, events: p.events, delta: p.delta, commitAlone: () => applyRobustly(rt, poolId, nodeId, p.jobId, p.group) }]));
   const settle = async (): Promise<void> => {
     await Promise.all(
       [...carry].map(async ([part, c]) => {
