@@ -9,7 +9,7 @@ import { serviceLogSinks, useServiceLogSinks } from '../../shared/events/publish
 import { serviceLogResourceId, type SinkRecord } from '../../shared/events/records';
 import type { ServiceLogSink } from '../../shared/events/sinks';
 import { expectExactlyOnce, namesOf, POOL_LIFECYCLE, taskSequence, waitForPublished } from './support/service-logs';
-import { IMAGE, waitFor } from './support/stack';
+import { IMAGE, stepLog, waitFor } from './support/stack';
 import { readHub } from '../support/service-log-readers';
 import { jobPartitionsFilter } from '../../shared/storage/keys';
 
@@ -67,10 +67,7 @@ async function outboxRows(stack: Stack): Promise<number> {
 describe('service logs survive a host killed between the state write and the publish', () => {
   it('still delivers every event exactly once after restart', async () => {
     // A rare CI timeout of this test: name the step it was in and when each step began.
-    const t0 = Date.now();
-    const steps: string[] = [];
-    const step = (name: string): void => void steps.push(`${Date.now() - t0} ms ${name}`);
-    onTestFailed(() => console.warn(`service-logs-fault steps:\n  ${steps.join('\n  ')}`));
+    const step = stepLog('service-logs-fault', onTestFailed);
     step('host A');
     // 1. Host A records transitions, but its publisher never gets to finish.
     const a = await host();

@@ -22,7 +22,16 @@ export async function publishedFor(cs: string, blobs: BlobServiceClient, resourc
 
 /** Waits until the hub holds `count` events of `keys`, then a little longer to catch late duplicates. */
 export async function waitForPublished(cs: string, blobs: BlobServiceClient, resourceId: string, keys: string[], count: number): Promise<Published> {
-  await waitFor(`${count} service-log events`, async () => ((await publishedFor(cs, blobs, resourceId, keys)).hub.length >= count ? true : undefined), 60_000, 500);
+  let seen = 'nothing yet';
+  try {
+    await waitFor(`${count} service-log events`, async () => {
+      const p = await publishedFor(cs, blobs, resourceId, keys);
+      seen = `${p.hub.length} in the hub (${p.hub.map((e) => e.record.operationName).join(', ')}), ${p.blob.length} in blobs`;
+      return p.hub.length >= count ? true : undefined;
+    }, 60_000, 500);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last read: ${seen}`);
+  }
   await new Promise((r) => setTimeout(r, 2_500));
   return publishedFor(cs, blobs, resourceId, keys);
 }

@@ -29,11 +29,27 @@ export async function startTestStack(env: NodeJS.ProcessEnv = {}): Promise<TestS
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = await probe();
+    // A probe that never settles must not outlive the deadline: it fails naming what it waited for.
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} (a probe did not answer)`)), Math.max(deadline - Date.now(), 0) + everyMs);
+    });
+    const v = await Promise.race([probe(), hung]).finally(() => clearTimeout(timer));
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Step markers for a long test: on failure it prints which step it was in and when each began,
+ * so a rare CI timeout names its slow step.
+ */
+export function stepLog(testName: string, onFailed: (fn: () => void) => void): (name: string) => void {
+  const t0 = Date.now();
+  const steps: string[] = [];
+  onFailed(() => console.warn(`${testName} steps:\n  ${steps.join('\n  ')}`));
+  return (name) => void steps.push(`${Date.now() - t0} ms ${name}`);
 }
 
 /** The error code and status of a rejected client call. */
