@@ -266,13 +266,16 @@ export function azuritePid(): number | undefined {
  * Runs a TypeScript worker (`file`, through tsx) in a fresh Node process with `job` as its JSON
  * argument; resolves with the JSON of its last stdout line.
  */
-export function runWorker<T>(file: string, job: unknown): Promise<T> {
+export function runWorker<T>(file: string, job: unknown, onStderr?: (text: string) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), file, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      onStderr?.(c.toString());
+    });
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`${path.basename(file)} exited with ${code}: ${err.trim().slice(0, 300)}`));

@@ -77,7 +77,7 @@ async function attempt(deps: RelayDeps, source: OutboxSource, snap: OutboxSnapsh
   try {
     etag = await deps.store.writeLease(source, lease, snap.lease?.etag);
   } catch (err) {
-    if (err instanceof LeaseLostError) return 'busy';
+    if (err instanceof LeaseLostError) return (await freeIfOurs(deps, source), 'busy');
     throw err;
   }
   const records = buildRecords(source, rows, deps.resourceId, deps.onInvalid);
@@ -101,7 +101,7 @@ async function attempt(deps: RelayDeps, source: OutboxSource, snap: OutboxSnapsh
       if (todo.length > 0) await sink.write(todo);
     }
   } catch (err) {
-    if (err instanceof LeaseLostError) return 'lost';
+    if (err instanceof LeaseLostError) return (await freeIfOurs(deps, source), 'lost');
     await deps.store.writeLease(source, released(lease, deps.clock()), etag).catch(() => undefined);
     throw err;
   }
@@ -109,13 +109,30 @@ async function attempt(deps: RelayDeps, source: OutboxSource, snap: OutboxSnapsh
   try {
     await deps.store.complete(source, keys, cleared(deps.owner, deps.clock()), etag);
   } catch (err) {
-    if (err instanceof LeaseLostError) return 'lost';
+    if (err instanceof LeaseLostError) return (await freeIfOurs(deps, source), 'lost');
     await deps.store.writeLease(source, released(lease, deps.clock()), etag).catch(() => undefined);
     throw err;
   }
   res.published += records.length;
   for (const r of records) deps.onPublished?.(r);
   return 'done';
+}
+
+/**
+ * A lease write reported as lost may still have landed: a request the storage client retried
+ * after its first try was applied fails its ETag check against our own write. The lease is then
+ * ours and, unless freed, keeps every other publisher out until it expires (60 s of silence).
+ * Read it back; if it is still held under our owner, release it (its in-flight list stays, so the
+ * next attempt resumes safely). Best effort: any failure leaves it to expire.
+ */
+async function freeIfOurs(deps: RelayDeps, source: OutboxSource): Promise<void> {
+  try {
+    const { lease } = await deps.store.snapshot(source, 0);
+    if (!lease || lease.state.owner !== deps.owner || Date.parse(lease.state.expiresAt) <= deps.clock().getTime()) return;
+    await deps.store.writeLease(source, released(lease.state, deps.clock()), lease.etag);
+  } catch {
+    // left to expire
+  }
 }
 
 /** The rows of an interrupted attempt that still exist, in the attempt's order. */

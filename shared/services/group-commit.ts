@@ -44,14 +44,15 @@ async function drain<T, R>(byKey: Map<string, Group>, key: string, g: { queue: W
     while (g.queue.length) {
       const batch: Waiter<T, R>[] = [g.queue.shift()!];
       const items = [batch[0]!.item];
-      for (let i = 0; i < g.queue.length; ) {
-        const w = g.queue[i]!;
-        if (how.fits(items, w.item)) {
-          items.push(w.item);
-          batch.push(...g.queue.splice(i, 1));
-        } else i++;
-      }
       try {
+        // Inside the try: a `fits` that throws fails this batch instead of stranding its waiters.
+        for (let i = 0; i < g.queue.length; ) {
+          const w = g.queue[i]!;
+          if (how.fits(items, w.item)) {
+            items.push(w.item);
+            batch.push(...g.queue.splice(i, 1));
+          } else i++;
+        }
         const results = await how.commit(items);
         batch.forEach((w, i) => w.resolve(results[i]!));
       } catch (err) {

@@ -99,6 +99,11 @@ describe('service logs survive a host killed between the state write and the pub
     // 2. Host B on the same storage and data directory publishes what A left, then goes on.
     step('host B');
     const b = await host();
+    // On failure, also show the pools partition's publisher lease and outbox rows as B sees them.
+    onTestFailed(async () => {
+      const rows = await b.stack.rt.storage.tables.pools.all("PartitionKey eq 'pool' and RowKey ge '~l~' and RowKey lt '~o~~'").catch((e: unknown) => [{ row: { error: String(e) } }]);
+      console.warn(`pools partition lease and outbox at failure (${new Date().toISOString()}):\n  ${rows.map((r) => JSON.stringify(r.row)).join('\n  ')}`);
+    });
     step('wait outbox drained');
     await waitFor('outbox drained', async () => ((await outboxRows(b.stack)) === 0 ? true : undefined), 30_000, 250);
     step('pool delete');

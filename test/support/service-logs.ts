@@ -64,6 +64,8 @@ export class FakeOutboxStore implements OutboxStore {
   writes = 0;
   /** Runs before complete() changes anything (may throw: a crash before the delete). */
   beforeComplete?: () => void;
+  /** Runs after a lease write or complete() landed (may throw: a retried request whose first try was applied). */
+  afterWrite?: () => void;
 
   private part(s: OutboxSource): Partition {
     const k = `${s.table}/${s.partitionKey}`;
@@ -98,6 +100,7 @@ export class FakeOutboxStore implements OutboxStore {
     const p = this.part(s);
     if (etag === undefined ? p.lease !== undefined : p.lease?.etag !== etag) throw new LeaseLostError(s);
     p.lease = { state: structuredClone(state), etag: `e${++this.etags}` };
+    this.afterWrite?.();
     return p.lease.etag;
   }
 
@@ -110,6 +113,7 @@ export class FakeOutboxStore implements OutboxStore {
     if (missing) throw new Error(`row ${missing} not found`);
     for (const k of rowKeys) p.rows.delete(k);
     p.lease = { state: structuredClone(state), etag: `e${++this.etags}` };
+    this.afterWrite?.();
     return p.lease.etag;
   }
 

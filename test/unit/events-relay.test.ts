@@ -149,6 +149,27 @@ describe('relayOutbox: exactly once', () => {
     expectExactlyOnce(w, 4);
   });
 
+  it.each([
+    ['its claim', 1],
+    ['its delete', 2],
+  ])('frees its own lease at once when %s landed but was answered as lost (a retried request)', async (_case, nth) => {
+    const w = world();
+    await w.addPoolRows(2);
+    const { LeaseLostError } = await import('../../shared/events/lease');
+    let writes = 0;
+    w.store.afterWrite = () => {
+      if (++writes === nth) throw new LeaseLostError(POOLS);
+    };
+    const first = await relayOutbox(w.deps('a'), POOLS);
+    expect(first.status).toBe(nth === 1 ? 'busy' : 'lost');
+    w.store.afterWrite = undefined;
+    // No time passes: another publisher is not kept out for the lease's 60 s.
+    expect(Date.parse(w.store.lease(POOLS)!.expiresAt)).toBeLessThanOrEqual(w.now.ms);
+    const r = await relayOutbox(w.deps('b'), POOLS);
+    expect(r.status).toBe('done');
+    expectExactlyOnce(w, 4);
+  });
+
   it('a publisher that overslept its lease between sinks stops before writing again', async () => {
     const w = world();
     await w.addPoolRows(2);

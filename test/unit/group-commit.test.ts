@@ -74,4 +74,27 @@ describe('group commit', () => {
     release();
     expect(await again).toBe('a4');
   });
+
+  it('a fits that throws fails its batch; the waiters behind it are still served', async () => {
+    const owner = {};
+    const { how, release } = recorder(10);
+    const throwing: GroupCommitter<Item, string> = {
+      fits: (batch, next) => {
+        if (next.kind === 'bad') throw new Error('bad fit');
+        return how.fits(batch, next);
+      },
+      commit: (batch) => how.commit(batch),
+    };
+    const first = inGroup(owner, 'k', { kind: 'a', n: 1 }, throwing);
+    await tick();
+    const second = inGroup(owner, 'k', { kind: 'a', n: 2 }, throwing);
+    const bad = inGroup(owner, 'k', { kind: 'bad', n: 1 }, throwing);
+    release();
+    expect(await first).toBe('a1');
+    // The batch headed by `second` met `bad` while forming: it fails; `bad` then heads its own.
+    await expect(second).rejects.toThrow('bad fit');
+    await tick();
+    release();
+    expect(await bad).toBe('bad1');
+  });
 });

@@ -28,7 +28,7 @@ export async function waitForPublished(cs: string, blobs: BlobServiceClient, res
       const p = await publishedFor(cs, blobs, resourceId, keys);
       seen = `${p.hub.length} in the hub (${p.hub.map((e) => e.record.operationName).join(', ')}), ${p.blob.length} in blobs`;
       return p.hub.length >= count ? true : undefined;
-    }, 60_000, 500);
+    }, 90_000, 500); // > the publisher lease (60 s): a lease left by a lost attempt delays, never loses, events
   } catch (err) {
     throw new Error(`${(err as Error).message}; last read: ${seen}`);
   }

@@ -32,7 +32,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     // A probe that never settles must not outlive the deadline: it fails naming what it waited for.
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} (a probe did not answer)`)), Math.max(deadline - Date.now(), 0) + everyMs);
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} (a probe did not answer in 30 s past the deadline)`)), Math.max(deadline - Date.now(), 0) + 30_000);
     });
     const v = await Promise.race([probe(), hung]).finally(() => clearTimeout(timer));
     if (v !== undefined && v !== false) return v;
