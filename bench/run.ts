@@ -3,8 +3,8 @@
  * dir, free ports, in-memory Azurite), runs the scenarios, prints one table on stdout (progress on
  * stderr) and writes the figures to bench/results/. See bench/scenarios/*.ts for what each measures.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -33,6 +33,7 @@ interface Options {
   json?: string;
   stackAzurite?: boolean;
   profile?: string;
+  child?: string;
 }
 
 function select(only: string | undefined): Scenario[] {
@@ -90,6 +91,7 @@ async function main(): Promise<number> {
     .option('--json <path>', 'also write the JSON report to this path')
     .option('--profile <names>', 'CPU-profile the bench process (host + client) while these scenarios run → bench/results/profiles/')
     .option('--stack-azurite', 'let startStack launch Azurite (access log on, read by the host) instead of the bench’s silent one')
+    .option('--child <path>', 'internal: run as the own process of a scenario and write the report JSON only there')
     .parse(process.argv);
   const opts = program.opts<Options>();
   const chosen = select(opts.only);
@@ -148,6 +150,10 @@ async function main(): Promise<number> {
       progress(`bench: ${sc.title}`);
       const t0 = now();
       try {
+        if (sc.ownProcess && chosen.length > 1 && !opts.child) {
+          results.push({ ...(await inOwnProcess(sc, ctx, opts)), durationMs: Math.round(now() - t0) });
+          continue;
+        }
         const metrics = profileSet.has(sc.name) ? await profiled(sc.name, path.resolve(__dirname, 'results/profiles'), () => sc.run(ctx), progress) : await sc.run(ctx);
         results.push({ name: sc.name, title: sc.title, status: 'ok', durationMs: Math.round(now() - t0), metrics });
       } catch (err) {
@@ -170,7 +176,7 @@ async function main(): Promise<number> {
     finishedAt: new Date().toISOString(),
     options: { quick, only: opts.only ? chosen.map((s) => s.name) : null },
     machine: machine(loadAtStart),
-    stack: { azurite: `Azurite 3.35.0, in-memory, separate process, ${opts.stackAzurite ? 'launched by startStack (access log read by the host)' : 'launched by bench/azurite.ts (--silent)'}`, host: 'local Functions host in the bench process (free port), local node provider' },
+    stack: { azurite: `Azurite 3.35.0, in-memory, separate process, ${opts.stackAzurite ? 'launched by startStack (access log read by the host)' : 'launched by bench/azurite.ts (--silent)'}`, host: `local Functions host in the bench process (free port), local node provider${!opts.child && chosen.length > 1 && chosen.some((c) => c.ownProcess) ? `; ${chosen.filter((c) => c.ownProcess).map((c) => c.name).join(', ')} in a bench process of its own with a fresh stack` : ''}` },
     scenarios: results,
     details: {
       throughputTableCalls: details?.throughput?.calls,
@@ -180,6 +186,10 @@ async function main(): Promise<number> {
     hostLog,
     psCheck: ps,
   };
+  if (opts.child) {
+    writeFileSync(opts.child, JSON.stringify(report));
+    return results.some((r) => r.status === 'failed') ? 1 : 0;
+  }
   for (const l of hostLog.first.slice(0, 3)) progress(`host log: ${l}`);
   const written = writeReport(report, path.resolve(__dirname, 'results'), opts.json);
   console.log(renderTable(report));
@@ -194,6 +204,33 @@ main().then(
     process.exit(2);
   },
 );
+
+/**
+ * Runs one scenario in a bench process of its own (`--only <name> --child <json>`, with a fresh
+ * stack): its host has served nothing else, so its memory figures are that scenario's. Figures of
+ * earlier scenarios it reports (the agents' RSS of scenario 2) are handed over in the environment.
+ */
+async function inOwnProcess(sc: Scenario, ctx: BenchContext, opts: Options): Promise<ScenarioResult> {
+  const out = path.join(ctx.dataDir, `${sc.name}-report.json`);
+  const args = ['--expose-gc', '--require', require.resolve('tsx/cjs'), __filename, '--only', sc.name, '--child', out, ...(opts.quick ? ['--quick'] : [])];
+  const env = { ...process.env, BENCH_AGENT_RSS: JSON.stringify(ctx.shared.throughput?.agentRss ?? null) };
+  ctx.progress(`  ${sc.name}: in a bench process of its own, with a fresh stack`);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  let report: BenchReport;
+  try {
+    report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+  } catch {
+    throw new Error(`the ${sc.name} process exited with ${code} and wrote no report`);
+  }
+  const r = report.scenarios.find((x) => x.name === sc.name);
+  if (!r) throw new Error(`the ${sc.name} process did not run it: ${report.scenarios.map((x) => `${x.name} ${x.error ?? x.status}`).join('; ')}`);
+  if (!report.psCheck.clean) ctx.progress(`  ${sc.name}: ${report.psCheck.line}`);
+  return r;
+}
 
 /** A failure as one line of text (REST errors of the official client carry their body in `body` and an object in `message`). */
 function errorText(err: unknown): string {

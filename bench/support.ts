@@ -60,6 +60,11 @@ export interface Scenario {
   title: string;
   /** Scenarios whose figures this one needs (run first, even with --only). */
   needs?: string[];
+  /**
+   * Runs in a bench process of its own, with its own fresh stack, when other scenarios run too
+   * (bench/run.ts): its memory figures are then the host's for this scenario alone.
+   */
+  ownProcess?: boolean;
   run(ctx: BenchContext): Promise<Metric[]>;
 }
 

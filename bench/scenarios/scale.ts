@@ -4,13 +4,14 @@
  * (maxResults 100), taskcounts latency (median of 20), with the storage requests of each read;
  * host RSS, i.e. process.memoryUsage().rss of THIS process, where the local Functions host runs
  * (the adding client runs in bench/add-worker.ts, so its memory is not counted; the reads that
- * follow come from this process); Azurite's RSS for reference; and the agents'
+ * follow come from this process; in a full run this is a bench process of its own with a fresh
+ * stack, so nothing earlier scenarios left is counted); Azurite's RSS for reference; and the agents'
  * peak VmRSS sampled while they were busy in scenario 2. Baseline: Azurite's raw insert rate over
  * the same first tenth of rows (bench/storage-baseline.ts).
  */
 import path from 'node:path';
 import type { AddJob, AddResult } from '../add-worker';
-import type { BenchContext, Metric, Scenario } from '../support';
+import type { BenchContext, Metric, Scenario, ThroughputShared } from '../support';
 import { rawInsertRate } from '../storage-baseline';
 import { ensurePool, listProcesses, median, now, round, rssKb, runWorker } from '../support';
 
@@ -22,6 +23,7 @@ const WORKER = path.resolve(__dirname, '../add-worker.ts');
 export const scale: Scenario = {
   name: 'scale',
   title: '6. Scale: one job of 100,000 tasks, no nodes',
+  ownProcess: true,
   async run(ctx: BenchContext): Promise<Metric[]> {
     const n = ctx.quick ? 10_000 : 100_000;
     await ensurePool(ctx, POOL, 0, 1);
@@ -77,7 +79,8 @@ export const scale: Scenario = {
     const afterGc = process.memoryUsage();
     const azurite = listProcesses().find((p) => p.ppid === process.pid && p.args.includes('azurite'));
     const azuriteKb = azurite ? rssKb(azurite.pid) : undefined;
-    const agents = ctx.shared.throughput?.agentRss;
+    // From scenario 2 in this process, or handed over by the parent bench process (ownProcess).
+    const agents = ctx.shared.throughput?.agentRss ?? (process.env.BENCH_AGENT_RSS ? ((JSON.parse(process.env.BENCH_AGENT_RSS) as ThroughputShared['agentRss'] | null) ?? undefined) : undefined);
 
     const ms = (v: number): number => round(v, 1);
     return [
