@@ -5,7 +5,7 @@
  * tenth. Progress lines go to stderr. argv[2] is JSON AddJob; prints JSON AddResult.
  */
 import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
-import { addTrueTasks, now, round } from './support';
+import { addTrueTasks, now, round, workerMain } from './support';
 
 export interface AddJob {
   url: string;
@@ -42,12 +42,4 @@ async function run(job: AddJob): Promise<AddResult> {
   return { elapsedMs: now() - t0, tenths, clientRssMb: round(peak / (1024 * 1024)) };
 }
 
-if (require.main === module) {
-  run(JSON.parse(process.argv[2] ?? '{}') as AddJob).then(
-    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+workerMain(module, run);

@@ -5,7 +5,7 @@
  * argv[2] is JSON ApiJob; prints JSON ApiResult.
  */
 import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
-import { now, taskId } from './support';
+import { now, taskId, workerMain } from './support';
 
 export interface ApiJob {
   url: string;
@@ -67,12 +67,4 @@ async function run(job: ApiJob): Promise<ApiResult> {
   return { elapsedMs: now() - t0, latencies, errors, firstError };
 }
 
-if (require.main === module) {
-  run(JSON.parse(process.argv[2] ?? '{}') as ApiJob).then(
-    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+workerMain(module, run);

@@ -95,6 +95,8 @@ async function main(): Promise<number> {
     .parse(process.argv);
   const opts = program.opts<Options>();
   const chosen = select(opts.only);
+  /** Scenarios run in a bench process of their own (only when others run too, and never from one). */
+  const apart = (sc: Scenario): boolean => !!sc.ownProcess && chosen.length > 1 && !opts.child;
   const quick = Boolean(opts.quick);
   const profileSet = new Set((opts.profile ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   const startedAt = new Date();
@@ -150,7 +152,7 @@ async function main(): Promise<number> {
       progress(`bench: ${sc.title}`);
       const t0 = now();
       try {
-        if (sc.ownProcess && chosen.length > 1 && !opts.child) {
+        if (apart(sc)) {
           results.push({ ...(await inOwnProcess(sc, ctx, opts)), durationMs: Math.round(now() - t0) });
           continue;
         }
@@ -176,7 +178,7 @@ async function main(): Promise<number> {
     finishedAt: new Date().toISOString(),
     options: { quick, only: opts.only ? chosen.map((s) => s.name) : null },
     machine: machine(loadAtStart),
-    stack: { azurite: `Azurite 3.35.0, in-memory, separate process, ${opts.stackAzurite ? 'launched by startStack (access log read by the host)' : 'launched by bench/azurite.ts (--silent)'}`, host: `local Functions host in the bench process (free port), local node provider${!opts.child && chosen.length > 1 && chosen.some((c) => c.ownProcess) ? `; ${chosen.filter((c) => c.ownProcess).map((c) => c.name).join(', ')} in a bench process of its own with a fresh stack` : ''}` },
+    stack: { azurite: `Azurite 3.35.0, in-memory, separate process, ${opts.stackAzurite ? 'launched by startStack (access log read by the host)' : 'launched by bench/azurite.ts (--silent)'}`, host: `local Functions host in the bench process (free port), local node provider${chosen.some(apart) ? `; ${chosen.filter(apart).map((c) => c.name).join(', ')} in a bench process of its own with a fresh stack` : ''}` },
     scenarios: results,
     details: {
       throughputTableCalls: details?.throughput?.calls,

@@ -268,6 +268,21 @@ export function azuritePid(): number | undefined {
 }
 
 /**
+ * The worker side of {@link runWorker}: when `mod` is the entry module, runs `run` on the JSON
+ * argument and prints its result as one JSON line (exit 1 with the error on stderr on failure).
+ */
+export function workerMain<J, R>(mod: NodeJS.Module, run: (job: J) => Promise<R>): void {
+  if (require.main !== mod) return;
+  run(JSON.parse(process.argv[2] ?? '{}') as J).then(
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+/**
  * Runs a TypeScript worker (`file`, through tsx) in a fresh Node process with `job` as its JSON
  * argument; resolves with the JSON of its last stdout line.
  */

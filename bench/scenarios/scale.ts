@@ -80,7 +80,7 @@ export const scale: Scenario = {
     const azurite = listProcesses().find((p) => p.ppid === process.pid && p.args.includes('azurite'));
     const azuriteKb = azurite ? rssKb(azurite.pid) : undefined;
     // From scenario 2 in this process, or handed over by the parent bench process (ownProcess).
-    const agents = ctx.shared.throughput?.agentRss ?? (process.env.BENCH_AGENT_RSS ? ((JSON.parse(process.env.BENCH_AGENT_RSS) as ThroughputShared['agentRss'] | null) ?? undefined) : undefined);
+    const agents = ctx.shared.throughput?.agentRss ?? (JSON.parse(process.env.BENCH_AGENT_RSS ?? 'null') as ThroughputShared['agentRss'] | null) ?? undefined;
 
     const ms = (v: number): number => round(v, 1);
     return [
