@@ -106,8 +106,14 @@ export interface SweepResult {
 
 /** A completed job is rescanned every full sweep for this long, then every OLD_JOB_SWEEPS-th. */
 const COMPLETED_RECENT_MS = 10 * 60_000;
-/** Every bucket of every job is read at least this often: rows written by other instances, or before a restart. */
+/**
+ * A full sweep (every bucket of every job: rows written by other instances, or before a restart)
+ * starts this often. Its reads are spread over the first SWEEP_SPREAD of that time, a share per
+ * tick, so a sweep never arrives as a burst of queries (with many jobs, or on a storage emulator
+ * whose queries cost a scan of the whole table, a burst delayed every request behind it).
+ */
 export const FULL_SWEEP_MS = 30_000;
+const SWEEP_SPREAD = 0.5;
 const OLD_JOB_SWEEPS = 10;
 
 /** Which jobs a full sweep at `now` reads (one range query per bucket each); `includeOld` adds long-completed jobs. */
@@ -115,41 +121,64 @@ export function jobsToScan(jobs: readonly Pick<JobRecord, 'id' | 'state' | 'stat
   return jobs.filter((j) => j.state !== 'completed' || includeOld || now.getTime() - Date.parse(j.stateTransitionTime) < COMPLETED_RECENT_MS).map((j) => j.id);
 }
 
+/** How many of a sweep's `size` partitions are due `elapsedMs` after it started (at least one per tick while any are left). */
+export function sweepDue(size: number, elapsedMs: number, spreadMs = FULL_SWEEP_MS * SWEEP_SPREAD): number {
+  if (size === 0) return 0;
+  return Math.min(size, Math.max(1, Math.ceil((size * Math.max(0, elapsedMs)) / spreadMs)));
+}
+
 interface SweepState {
-  lastFull: number;
+  /** The current full sweep: its partitions in order, how many were handed out, when it started. */
+  sweep: string[];
+  taken: number;
+  startedAt: number;
+  /** False until the first full sweep of this process was read (at once). */
+  primed: boolean;
   fullSweeps: number;
   /** Task partitions to read again next tick (they had rows, or failed). */
   again: Set<string>;
 }
 const sweeps = new WeakMap<Runtime, SweepState>();
 
+async function allJobs(rt: Runtime): Promise<JobRecord[]> {
+  const jobs: JobRecord[] = [];
+  let continuation: string | undefined;
+  do {
+    const page = await rt.jobs.list(undefined, 1000, continuation);
+    jobs.push(...page.items.map((i) => i.value));
+    continuation = page.continuation;
+  } while (continuation);
+  return jobs;
+}
+
 /**
  * The timer's work: publish the pools partition and the task partitions that may hold outbox
  * rows — those this process wrote outbox rows to since the last tick (the task repository
- * records them as its transactions commit) and those that still had rows — plus, every
- * FULL_SWEEP_MS, every bucket of every job (one query each when clean). Up to 4 partitions at a
- * time. Failures are collected per partition, so one bad partition never stalls the others.
+ * records them as its transactions commit) and those that still had rows — plus this tick's
+ * share of the full sweep (FULL_SWEEP_MS). A process's first tick and `full: true` read every
+ * bucket of every job at once. Up to 4 partitions at a time. Failures are collected per
+ * partition, so one bad partition never stalls the others.
  */
 export async function publishPendingServiceLogs(rt: Runtime, opts: PublishOptions & { full?: boolean } = {}): Promise<SweepResult> {
   const out: SweepResult = { sources: 0, published: 0, busy: 0, failures: [] };
   if (!rt.config.serviceLogs) return out;
-  let state = sweeps.get(rt);
-  if (!state) sweeps.set(rt, (state = { lastFull: Number.NEGATIVE_INFINITY, fullSweeps: 0, again: new Set() }));
   const nowMs = rt.clock().getTime();
-  const partitions = new Set([...rt.tasks.takeOutboxPartitions(), ...state.again]);
-  state.again = new Set();
-  if (opts.full || nowMs - state.lastFull >= FULL_SWEEP_MS) {
-    const jobs: JobRecord[] = [];
-    let continuation: string | undefined;
-    do {
-      const page = await rt.jobs.list(undefined, 1000, continuation);
-      jobs.push(...page.items.map((i) => i.value));
-      continuation = page.continuation;
-    } while (continuation);
-    for (const id of jobsToScan(jobs, rt.clock(), state.fullSweeps % OLD_JOB_SWEEPS === 0)) for (const b of BUCKETS) partitions.add(taskPartition(id, b));
-    state.lastFull = nowMs;
+  let state = sweeps.get(rt);
+  if (!state) sweeps.set(rt, (state = { sweep: [], taken: 0, startedAt: nowMs, primed: false, fullSweeps: 0, again: new Set() }));
+  const atOnce = !state.primed || !!opts.full;
+  // The job listing first: if it fails, nothing this tick would have read is lost.
+  if (atOnce || (state.taken >= state.sweep.length && nowMs - state.startedAt >= FULL_SWEEP_MS)) {
+    const ids = jobsToScan(await allJobs(rt), rt.clock(), state.fullSweeps % OLD_JOB_SWEEPS === 0);
+    state.sweep = ids.flatMap((id) => BUCKETS.map((b) => taskPartition(id, b)));
+    state.taken = 0;
+    state.primed = true;
+    state.startedAt = nowMs;
     state.fullSweeps++;
   }
+  const partitions = new Set([...rt.tasks.takeOutboxPartitions(), ...state.again]);
+  state.again = new Set();
+  const due = atOnce ? state.sweep.length : sweepDue(state.sweep.length, nowMs - state.startedAt);
+  for (; state.taken < due; state.taken++) partitions.add(state.sweep[state.taken]!);
   const again = state.again;
   const sources: OutboxSource[] = [{ table: 'pools', partitionKey: POOL_PK }, ...[...partitions].map((partitionKey) => ({ table: 'tasks' as const, partitionKey }))];
   out.sources = sources.length;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config';
 import { EventHubsSink } from '../../shared/events/eventhubs-sink';
 import { outboxActions, POOL_OUTBOX_PREFIX, TASK_OUTBOX_PREFIX, type OutboxEvent } from '../../shared/events/outbox';
-import { closeServiceLogSinks, publishOutbox, publishPendingServiceLogs, serviceLogSinks } from '../../shared/events/publisher';
+import { closeServiceLogSinks, FULL_SWEEP_MS, publishOutbox, publishPendingServiceLogs, serviceLogSinks } from '../../shared/events/publisher';
 import { serviceLogResourceId, type OutboxSource, type SinkRecord } from '../../shared/events/records';
 import type { ServiceLogSink } from '../../shared/events/sinks';
 import { createRuntime, type Runtime } from '../../shared/runtime';
@@ -185,6 +185,27 @@ describe('service-log publisher on Azurite and the local Event Hubs endpoint', (
     expect(full.sources).toBeGreaterThanOrEqual(1 + TASK_BUCKETS);
     expect(await outboxRows(rt, { table: 'tasks', partitionKey: taskPartition(theirs, 4) })).toBe(0);
     expectOnceInOrder(await published(rt, [mine, theirs]), 4);
+  });
+
+  it('a full sweep is spread over the ticks of its first half, and still reads every bucket of every job', async () => {
+    const rt = host();
+    let now = Date.now();
+    rt.clock = () => new Date(now);
+    await publishPendingServiceLogs(rt); // a process's first tick reads everything at once
+    const theirs = uniqueName('job');
+    await addJob(rt, { id: theirs, poolInfo: { poolId: 'p1' } } as never);
+    for (const b of [0, TASK_BUCKETS - 1]) await rt.storage.tables.tasks.transact(outboxActions(true, taskPartition(theirs, b), TASK_OUTBOX_PREFIX, taskEvents(theirs, `o${b}`), Date.now(), 'zz0002'));
+    now += 2_000;
+    expect(await publishPendingServiceLogs(rt)).toMatchObject({ published: 0 }); // the sweep of this process is not due yet
+    now += FULL_SWEEP_MS;
+    const ticks: { sources: number; published: number }[] = [];
+    for (let t = 0; t <= FULL_SWEEP_MS / 2; t += 2_000, now += 2_000) ticks.push(await publishPendingServiceLogs(rt));
+    const jobs = (await rt.jobs.list(undefined, 1000)).items.length;
+    // Each tick reads the pools partition and its share of the sweep: never the whole sweep at once.
+    expect(ticks[0]!.sources).toBe(2);
+    expect(Math.max(...ticks.map((t) => t.sources - 1))).toBeLessThan(jobs * TASK_BUCKETS);
+    expect(ticks.reduce((n, t) => n + t.published, 0)).toBe(4);
+    for (const b of [0, TASK_BUCKETS - 1]) expect(await outboxRows(rt, { table: 'tasks', partitionKey: taskPartition(theirs, b) })).toBe(0);
   });
 
   it('job deletion publishes what the partition still holds before dropping it', async () => {

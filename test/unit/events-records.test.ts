@@ -3,7 +3,7 @@ import { loadConfig } from '../../shared/config';
 import { toEventData, eventIdOf } from '../../shared/events/eventhubs-sink';
 import { parseServiceLogBlob } from '../../shared/events/blob-sink';
 import { buildRecords, groupInOrder, serviceLogBlobPath, serviceLogEventId, serviceLogLine, serviceLogResourceId, type OutboxSource } from '../../shared/events/records';
-import { jobsToScan } from '../../shared/events/publisher';
+import { FULL_SWEEP_MS, jobsToScan, sweepDue } from '../../shared/events/publisher';
 import { sampleEvent } from '../support/service-logs';
 
 const RID = '/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/BATCHPLANE-LOCAL/PROVIDERS/MICROSOFT.BATCH/BATCHACCOUNTS/BATCHPLANE';
@@ -85,5 +85,19 @@ describe('service-log records', () => {
     ];
     expect(jobsToScan(jobs, now)).toEqual(['active', 'recent']);
     expect(jobsToScan(jobs, new Date('2026-11-23T15:01:00.000Z'))).toEqual(['active', 'recent', 'old']);
+  });
+
+  it('spreads a full sweep over the first half of its interval, at least one partition per tick', () => {
+    const half = FULL_SWEEP_MS / 2;
+    expect(sweepDue(0, 0)).toBe(0);
+    expect(sweepDue(80, 0)).toBe(1);
+    expect(sweepDue(80, -5)).toBe(1);
+    expect(sweepDue(80, 2000)).toBe(Math.ceil((80 * 2000) / half));
+    expect(sweepDue(80, half / 2)).toBe(40);
+    expect(sweepDue(80, half)).toBe(80);
+    expect(sweepDue(80, FULL_SWEEP_MS * 3)).toBe(80);
+    expect(sweepDue(3, 1)).toBe(1);
+    // Monotonic: a later tick is never due fewer.
+    for (let t = 0; t < half; t += 700) expect(sweepDue(37, t + 700)).toBeGreaterThanOrEqual(sweepDue(37, t));
   });
 });
