@@ -8,6 +8,7 @@ import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
 import { startAzurite, type RunningAzurite } from '../../infra/local/azurite';
 import { DEV_ACCOUNT_KEY } from '../../shared/config';
 import { IMAGE, waitFor } from './support/stack';
+import { AGENT_NODE_DEFAULTS } from '../../shared/nodes/local-provider';
 
 let azurite: RunningAzurite;
 let dataDir: string;
@@ -73,6 +74,7 @@ describe('state lives in storage, not in the host process', () => {
     host.kill('SIGKILL');
     await new Promise((r) => host.once('exit', r));
     expect(agentPids().every(alive)).toBe(true); // the nodes outlive the control plane, as VMs do
+    for (const pid of agentPids()) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...AGENT_NODE_DEFAULTS]));
 
     host = await startHost();
     const counts = await waitFor('all done', async () => {
