@@ -4,8 +4,9 @@
  * polling taskcounts every 200 ms; the polls count as part of the work), and the ratio to the
  * baseline. The baseline is measured again right after the run (the stack idle) and the ratio
  * uses the mean of the two, so a machine that got faster or slower during the run (a shared VM)
- * moves both sides of the ratio alike; both figures are shown. While it runs, the agents' VmRSS is sampled (scenario 6 reports it) and the storage
- * requests are counted (scenario 4 reports them).
+ * moves both sides of the ratio alike; both figures are shown. While it runs, the agents' VmRSS
+ * is sampled (scenario 6 reports it) and the storage requests are counted (scenario 4 reports
+ * them).
  */
 import type { BenchContext, Metric, Scenario } from '../support';
 import { spawnRate } from './baseline';
