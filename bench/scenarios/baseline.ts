@@ -24,16 +24,18 @@ async function measure(root: string, count: number, processes: number, perProces
   return (share * processes * 1000) / ms;
 }
 
-/** The baseline figure: `count` spawns, 16 at once, in one fresh agent-like process (also re-measured after scenario 2). */
+const spawnCount = (ctx: BenchContext): number => (ctx.quick ? 200 : 2000);
+
+/** The baseline figure: spawnCount spawns, 16 at once, in one fresh agent-like process (also re-measured after scenario 2). */
 export function spawnRate(ctx: BenchContext, dir: string): Promise<number> {
-  return measure(path.join(ctx.dataDir, 'baseline', dir), ctx.quick ? 200 : 2000, 1, 16, 'agent');
+  return measure(path.join(ctx.dataDir, 'baseline', dir), spawnCount(ctx), 1, 16, 'agent');
 }
 
 export const baseline: Scenario = {
   name: 'baseline',
   title: '1. Baseline: /bin/true, agent’s process API',
   async run(ctx: BenchContext): Promise<Metric[]> {
-    const count = ctx.quick ? 200 : 2000;
+    const count = spawnCount(ctx);
     const root = path.join(ctx.dataDir, 'baseline');
     const main = await spawnRate(ctx, 'main');
     const shaped = await measure(path.join(root, 'shaped'), count, 4, 4, 'agent');

@@ -140,17 +140,6 @@ interface SweepState {
 }
 const sweeps = new WeakMap<Runtime, SweepState>();
 
-async function allJobs(rt: Runtime): Promise<JobRecord[]> {
-  const jobs: JobRecord[] = [];
-  let continuation: string | undefined;
-  do {
-    const page = await rt.jobs.list(undefined, 1000, continuation);
-    jobs.push(...page.items.map((i) => i.value));
-    continuation = page.continuation;
-  } while (continuation);
-  return jobs;
-}
-
 /**
  * The timer's work: publish the pools partition and the task partitions that may hold outbox
  * rows — those this process wrote outbox rows to since the last tick (the task repository
@@ -168,7 +157,7 @@ export async function publishPendingServiceLogs(rt: Runtime, opts: PublishOption
   const atOnce = !state.primed || !!opts.full;
   // The job listing first: if it fails, nothing this tick would have read is lost.
   if (atOnce || (state.taken >= state.sweep.length && nowMs - state.startedAt >= FULL_SWEEP_MS)) {
-    const ids = jobsToScan(await allJobs(rt), rt.clock(), state.fullSweeps % OLD_JOB_SWEEPS === 0);
+    const ids = jobsToScan((await rt.jobs.all()).map((j) => j.value), rt.clock(), state.fullSweeps % OLD_JOB_SWEEPS === 0);
     state.sweep = ids.flatMap((id) => BUCKETS.map((b) => taskPartition(id, b)));
     state.taken = 0;
     state.primed = true;

@@ -49,6 +49,12 @@ export class JobRepository {
     return { items: p.items.map((i) => ({ value: jobFromRow(i.row), etag: i.etag })), continuation: p.continuation };
   }
 
+  /** Every job (follows continuations; the account's job quota bounds it). */
+  async all(): Promise<Stored<JobRecord>[]> {
+    const rows = await this.table.all(`PartitionKey eq ${odataString(JOB_PK)}`);
+    return rows.map((i) => ({ value: jobFromRow(i.row), etag: i.etag }));
+  }
+
   /** Jobs that can run tasks on a pool (active or terminating-with-running tasks are not needed). */
   async activeOnPool(poolId: string): Promise<Stored<JobRecord>[]> {
     const rows = await this.table.all(`PartitionKey eq ${odataString(JOB_PK)} and poolId eq ${odataString(poolId)} and state eq 'active'`);

@@ -208,7 +208,7 @@ describe('lists with a table filter and paging', () => {
     expect(all).toEqual([...inA, ...inB]);
   });
 
-  it('JobRepository: list by priority, activeOnPool and onPool', async () => {
+  it('JobRepository: list by priority, activeOnPool, onPool and all', async () => {
     const tag = uniqueName('lj');
     const poolId = uniqueName('jp');
     const range = `RowKey ge '${tag}' and RowKey lt '${tag}~'`;
@@ -225,6 +225,7 @@ describe('lists with a table filter and paging', () => {
     expect(high.pages.length).toBeGreaterThanOrEqual(3);
     expect((await jobs.activeOnPool(poolId)).map((s) => s.value)).toEqual([made[0], made[1]]);
     expect((await jobs.onPool(poolId)).map((s) => s.value.id).sort()).toEqual([1, 2, 3].map((i) => `${tag}-${i}`));
+    expect((await jobs.all()).map((s) => s.value.id)).toEqual(expect.arrayContaining(made.map((j) => j.id)));
     expect((await jobs.list(`${range} and poolId eq ''`, 10)).items.map((s) => s.value)).toEqual([made[3]]);
   });
 });
