@@ -108,12 +108,13 @@ export interface SweepResult {
 const COMPLETED_RECENT_MS = 10 * 60_000;
 /**
  * A full sweep (every bucket of every job: rows written by other instances, or before a restart)
- * starts this often. Its reads are spread over the first SWEEP_SPREAD of that time, a share per
+ * starts this often. Its reads are spread over the first SWEEP_SPREAD_MS of that time, a share per
  * tick, so a sweep never arrives as a burst of queries (with many jobs, or on a storage emulator
  * whose queries cost a scan of the whole table, a burst delayed every request behind it).
  */
 export const FULL_SWEEP_MS = 30_000;
-const SWEEP_SPREAD = 0.5;
+/** The part of each FULL_SWEEP_MS over which a sweep's reads are spread; the last share is read at the first tick at or after it. */
+export const SWEEP_SPREAD_MS = FULL_SWEEP_MS / 2;
 const OLD_JOB_SWEEPS = 10;
 
 /** Which jobs a full sweep at `now` reads (one range query per bucket each); `includeOld` adds long-completed jobs. */
@@ -122,7 +123,7 @@ export function jobsToScan(jobs: readonly Pick<JobRecord, 'id' | 'state' | 'stat
 }
 
 /** How many of a sweep's `size` partitions are due `elapsedMs` after it started (at least one per tick while any are left). */
-export function sweepDue(size: number, elapsedMs: number, spreadMs = FULL_SWEEP_MS * SWEEP_SPREAD): number {
+export function sweepDue(size: number, elapsedMs: number, spreadMs = SWEEP_SPREAD_MS): number {
   if (size === 0) return 0;
   return Math.min(size, Math.max(1, Math.ceil((size * Math.max(0, elapsedMs)) / spreadMs)));
 }

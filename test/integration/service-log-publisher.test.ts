@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config';
 import { EventHubsSink } from '../../shared/events/eventhubs-sink';
 import { outboxActions, POOL_OUTBOX_PREFIX, TASK_OUTBOX_PREFIX, type OutboxEvent } from '../../shared/events/outbox';
-import { closeServiceLogSinks, FULL_SWEEP_MS, publishOutbox, publishPendingServiceLogs, serviceLogSinks } from '../../shared/events/publisher';
+import { closeServiceLogSinks, FULL_SWEEP_MS, publishOutbox, publishPendingServiceLogs, serviceLogSinks, SWEEP_SPREAD_MS } from '../../shared/events/publisher';
 import { serviceLogResourceId, type OutboxSource, type SinkRecord } from '../../shared/events/records';
 import type { ServiceLogSink } from '../../shared/events/sinks';
 import { createRuntime, type Runtime } from '../../shared/runtime';
@@ -192,14 +192,16 @@ describe('service-log publisher on Azurite and the local Event Hubs endpoint', (
     let now = Date.now();
     rt.clock = () => new Date(now);
     await publishPendingServiceLogs(rt); // a process's first tick reads everything at once
-    const theirs = uniqueName('job');
+    // Named to sort after every other job: its last bucket is the sweep's last partition (the worst case).
+    const theirs = uniqueName('zzzjob');
     await addJob(rt, { id: theirs, poolInfo: { poolId: 'p1' } } as never);
     for (const b of [0, TASK_BUCKETS - 1]) await rt.storage.tables.tasks.transact(outboxActions(true, taskPartition(theirs, b), TASK_OUTBOX_PREFIX, taskEvents(theirs, `o${b}`), Date.now(), 'zz0002'));
     now += 2_000;
     expect(await publishPendingServiceLogs(rt)).toMatchObject({ published: 0 }); // the sweep of this process is not due yet
     now += FULL_SWEEP_MS;
     const ticks: { sources: number; published: number }[] = [];
-    for (let t = 0; t <= FULL_SWEEP_MS / 2; t += 2_000, now += 2_000) ticks.push(await publishPendingServiceLogs(rt));
+    // 2-second ticks from the sweep's start to the first tick at or after the end of its spread.
+    for (let t = 0; t < SWEEP_SPREAD_MS + 2_000; t += 2_000, now += 2_000) ticks.push(await publishPendingServiceLogs(rt));
     const jobs = (await rt.jobs.list(undefined, 1000)).items.length;
     // Each tick reads the pools partition and its share of the sweep: never the whole sweep at once.
     expect(ticks[0]!.sources).toBe(2);

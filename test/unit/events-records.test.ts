@@ -3,7 +3,7 @@ import { loadConfig } from '../../shared/config';
 import { toEventData, eventIdOf } from '../../shared/events/eventhubs-sink';
 import { parseServiceLogBlob } from '../../shared/events/blob-sink';
 import { buildRecords, groupInOrder, serviceLogBlobPath, serviceLogEventId, serviceLogLine, serviceLogResourceId, type OutboxSource } from '../../shared/events/records';
-import { FULL_SWEEP_MS, jobsToScan, sweepDue } from '../../shared/events/publisher';
+import { FULL_SWEEP_MS, jobsToScan, sweepDue, SWEEP_SPREAD_MS } from '../../shared/events/publisher';
 import { sampleEvent } from '../support/service-logs';
 
 const RID = '/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/BATCHPLANE-LOCAL/PROVIDERS/MICROSOFT.BATCH/BATCHACCOUNTS/BATCHPLANE';
@@ -88,7 +88,7 @@ describe('service-log records', () => {
   });
 
   it('spreads a full sweep over the first half of its interval, at least one partition per tick', () => {
-    const half = FULL_SWEEP_MS / 2;
+    const half = SWEEP_SPREAD_MS;
     expect(sweepDue(0, 0)).toBe(0);
     expect(sweepDue(80, 0)).toBe(1);
     expect(sweepDue(80, -5)).toBe(1);
