@@ -2,7 +2,7 @@ import type { TransactionAction } from '@azure/data-tables';
 import type { JobRecord } from '../domain/model';
 import type { TaskAssignment } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
-import { shardOf, taskPartition } from '../storage/keys';
+import { idKey, shardOf, taskPartition } from '../storage/keys';
 import { advanceChunkAction, dropChunkAction, isConflictOrStale, isExhausted, mergeTaskAction, type Chunk, type PendingEntry } from '../storage/tasks';
 import { bucketsWithWork, forgetChunks, headChunks, noteClaimedBucket, rememberChunks } from './queue-heads';
 import { durationSeconds } from '../api/validate';
@@ -264,7 +264,7 @@ function assignmentOf(w: ClaimWaiter, e: PendingEntry, now: string, etags: Map<s
   return {
     jobId: w.job.id,
     taskId: e.spec.id,
-    claim: encodeClaim({ c: w.req.claimId, r: e.retryCount, m: e.spec.constraints.maxTaskRetryCount, e: etags.get(e.spec.id) ?? '*', s: e.spec.requiredSlots, t: now, ...waits(now, e) }),
+    claim: encodeClaim({ c: w.req.claimId, r: e.retryCount, m: e.spec.constraints.maxTaskRetryCount, e: etags.get(idKey(e.spec.id)) ?? '*', s: e.spec.requiredSlots, t: now, ...waits(now, e) }),
     retryCount: e.retryCount,
     commandLine: e.spec.commandLine,
     resourceFiles: e.spec.resourceFiles,

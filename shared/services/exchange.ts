@@ -5,7 +5,7 @@ import type { NodeRecord, NodeState } from '../domain/model';
 import type { ExchangeRequest, ExchangeResponse, TaskAssignment } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
 import type { Stored } from '../storage/table';
-import { odataString } from '../storage/keys';
+import { idKey, odataString } from '../storage/keys';
 import { durationSeconds } from '../api/validate';
 import { encodeClaim, type ClaimCarry } from './claims';
 import { bootChange, claimWithFill, reportChange, startTaskReport, startTaskSpecOf } from './start-task';
@@ -70,7 +70,7 @@ export async function exchange(rt: Runtime, poolId: string, nodeId: string, auth
   };
   // 3. Boot: the node joins (starting → idle, or waitingforstarttask while its start task runs
   //    with waitForSuccess); otherwise record what the agent reports of its start task.
-  const pool = await cached(rt, `pool:${poolId}`, 2000, async () => (await rt.pools.get(poolId))?.value);
+  const pool = await cached(rt, `pool:${idKey(poolId)}`, 2000, async () => (await rt.pools.get(poolId))?.value);
   const reported = !req.boot && req.startTaskInfo ? reportChange(node.value, req.startTaskInfo) : undefined;
   if (req.boot && (!SCHEDULABLE.has(node.value.state) || pool?.startTask)) node = await writeNode(rt, node, bootChange(pool, req.agentVersion, rt.clock()));
   else if (reported) node = await writeNode(rt, node, reported);

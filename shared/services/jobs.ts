@@ -5,7 +5,7 @@ import type { JobRecord, TaskCounts } from '../domain/model';
 import type { Runtime } from '../runtime';
 import { StorageError } from '../storage/errors';
 import type { Stored } from '../storage/table';
-import { BUCKETS, taskPartition } from '../storage/keys';
+import { BUCKETS, idKey, taskPartition } from '../storage/keys';
 import { forgetChunks } from './queue-heads';
 import { withEtagRetry } from './retry';
 import { cachedTaskCounts, forgetCachedCounts } from './taskflow';
@@ -115,7 +115,7 @@ export async function taskCounts(rt: Runtime, jobId: string): Promise<TaskCounts
 
 /** Active jobs of a pool by priority (desc) then age, cached for a second per process. */
 export async function activeJobsOnPool(rt: Runtime, poolId: string): Promise<JobRecord[]> {
-  const key = `jobs:${poolId}`;
+  const key = `jobs:${idKey(poolId)}`;
   const hit = rt.cache.get(key);
   if (hit && hit.until > rt.clock().getTime()) return hit.value as JobRecord[];
   const jobs = (await rt.jobs.activeOnPool(poolId)).map((j) => j.value).sort((a, b) => b.priority - a.priority || a.creationTime.localeCompare(b.creationTime));
@@ -124,6 +124,6 @@ export async function activeJobsOnPool(rt: Runtime, poolId: string): Promise<Job
 }
 
 export function invalidateJobsOnPool(rt: Runtime, poolId: string): void {
-  rt.cache.delete(`jobs:${poolId}`);
+  rt.cache.delete(`jobs:${idKey(poolId)}`);
   rt.signals.notify(poolWorkKey(poolId));
 }

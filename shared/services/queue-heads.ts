@@ -1,5 +1,5 @@
 import type { Runtime } from '../runtime';
-import { BUCKETS } from '../storage/keys';
+import { BUCKETS, taskPartition } from '../storage/keys';
 import { isExhausted, type Chunk } from '../storage/tasks';
 import { orderBuckets, type BucketHead } from '../domain/bucket-order';
 import { sharedRead } from './cache';
@@ -14,7 +14,7 @@ import { sharedRead } from './cache';
  */
 export const EMPTY_TTL_MS = 1000;
 const HEAD_CHUNKS = 8;
-const headKey = (jobId: string, bucket: number): string => `chunks:${jobId}~${bucket}`;
+const headKey = (jobId: string, bucket: number): string => `chunks:${taskPartition(jobId, bucket)}`;
 
 /** A bucket's head chunks: cached, or read once for all the claims that want them at the same time. */
 export async function headChunks(rt: Runtime, jobId: string, bucket: number): Promise<Chunk[]> {

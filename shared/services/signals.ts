@@ -1,3 +1,5 @@
+import { idKey } from '../storage/keys';
+
 /**
  * In-process wake-ups: "pool P may have work" and "node N has a command". They only shorten
  * waits (long polls); correctness never depends on them, because every wait also times out and
@@ -33,5 +35,5 @@ export class Signals {
   }
 }
 
-export const poolWorkKey = (poolId: string): string => `pool:${poolId}`;
-export const nodeKey = (poolId: string, nodeId: string): string => `node:${poolId}/${nodeId}`;
+export const poolWorkKey = (poolId: string): string => `pool:${idKey(poolId)}`;
+export const nodeKey = (poolId: string, nodeId: string): string => `node:${idKey(poolId)}/${idKey(nodeId)}`;

@@ -4,6 +4,7 @@ import { bootState, startTaskReported } from '../domain/starttask';
 import { slotsToClaim } from '../domain/fill';
 import type { StartTaskReport, StartTaskSpec, TaskAssignment } from '../nodes/protocol';
 import type { Runtime } from '../runtime';
+import { idKey } from '../storage/keys';
 import { cached } from './cache';
 import { claimTasks, type ClaimCarry, type ClaimRequest } from './claims';
 
@@ -67,7 +68,7 @@ export async function claimWithFill(rt: Runtime, pool: PoolRecord | undefined, r
 const IDLE_SEEN_WITHIN_MS = 20_000;
 
 async function idleNodesBesides(rt: Runtime, poolId: string, nodeId: string): Promise<number> {
-  const nodes = await cached(rt, `fill:${poolId}`, 1000, async () => (await rt.nodes.listByPool(poolId)).map((n) => ({
+  const nodes = await cached(rt, `fill:${idKey(poolId)}`, 1000, async () => (await rt.nodes.listByPool(poolId)).map((n) => ({
     id: n.value.id,
     idle: n.value.state === 'idle' && n.value.schedulingState === 'enabled',
     seen: Date.parse(n.value.lastSeen ?? n.value.stateTransitionTime),

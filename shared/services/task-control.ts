@@ -2,7 +2,7 @@ import type { TransactionAction } from '@azure/data-tables';
 import { positionOf, refusal, transition } from '../domain/task-state';
 import type { TaskFailureInfo, TaskRecord } from '../domain/model';
 import type { Runtime } from '../runtime';
-import { bucketOf, shardOf } from '../storage/keys';
+import { bucketOf, idKey, shardOf } from '../storage/keys';
 import { deleteTaskAction, isExhausted, mergeTaskAction, rewriteChunkAction, type Chunk, type PendingEntry } from '../storage/tasks';
 import type { Stored } from '../storage/table';
 import { getTask } from './tasks';
@@ -30,7 +30,7 @@ export async function terminateTask(rt: Runtime, jobId: string, taskId: string, 
       await commitWithCounter(rt, jobId, bucketOf(taskId), shardOf(`ctl:${taskId}`), moveDelta('active', 'failed', 1, t.value.requiredSlots), [...(await unqueue(rt, jobId, taskId)), merge]);
       return;
     }
-    if (tr.killOnNode && t.value.nodeInfo) await sendCommand(rt, t.value.nodeInfo.poolId, t.value.nodeInfo.nodeId, { kind: 'terminateTask', jobId, taskId });
+    if (tr.killOnNode && t.value.nodeInfo) await sendCommand(rt, t.value.nodeInfo.poolId, t.value.nodeInfo.nodeId, { kind: 'terminateTask', jobId: t.value.jobId, taskId: t.value.id });
   });
 }
 
@@ -44,7 +44,7 @@ export async function deleteTask(rt: Runtime, jobId: string, taskId: string, pre
     const delta = from ? moveDelta(from, null, 1, t.value.requiredSlots) : moveDelta(null, t.value.executionInfo.result === 'success' ? 'succeeded' : 'failed', -1, -t.value.requiredSlots);
     const del = deleteTaskAction(jobId, taskId);
     await commitWithCounter(rt, jobId, bucketOf(taskId), shardOf(`ctl:${taskId}`), delta, [...(s === 'active' ? await unqueue(rt, jobId, taskId) : []), del]);
-    if (from === 'running' && t.value.nodeInfo) await sendCommand(rt, t.value.nodeInfo.poolId, t.value.nodeInfo.nodeId, { kind: 'terminateTask', jobId, taskId });
+    if (from === 'running' && t.value.nodeInfo) await sendCommand(rt, t.value.nodeInfo.poolId, t.value.nodeInfo.nodeId, { kind: 'terminateTask', jobId: t.value.jobId, taskId: t.value.id });
   });
 }
 
@@ -62,7 +62,7 @@ export async function rewritePending(rt: Runtime, jobId: string, taskId: string,
   const chunks: Chunk[] = await rt.tasks.chunks(jobId, bucket, 1000);
   for (const c of chunks) {
     if (isExhausted(c)) continue;
-    const idx = c.entries.findIndex((e, i) => i >= c.next && e.spec.id === taskId);
+    const idx = c.entries.findIndex((e, i) => i >= c.next && idKey(e.spec.id) === idKey(taskId));
     if (idx < 0) continue;
     forgetChunks(rt, jobId, bucket);
     const entries = c.entries.flatMap((e, i) => (i < c.next ? [] : i !== idx ? [e] : (edit(e) ?? [])));

@@ -3,7 +3,7 @@ import type { JobRecord, TaskConstraints, TaskCounts, TaskRecord, TaskSpec } fro
 import { positionOf, refusal, specOf, transition, type CountBucket } from '../domain/task-state';
 import type { TaskUpdateBody } from '../api/task-schemas';
 import type { Runtime } from '../runtime';
-import { bucketOf, chunkKey, shardOf } from '../storage/keys';
+import { bucketOf, chunkKey, idKey, shardOf } from '../storage/keys';
 import { createChunkAction, mergeTaskSpecAction, resetTaskAction } from '../storage/tasks';
 import type { Stored } from '../storage/table';
 import { getJob, invalidateJobsOnPool } from './jobs';
@@ -49,7 +49,7 @@ export async function updateTask(rt: Runtime, jobId: string, taskId: string, bod
     const now = rt.clock().toISOString();
     const queue = tr.queue === 'rewrite' ? await rewritePending(rt, jobId, taskId, (e) => ({ ...e, spec: { ...e.spec, constraints } })) : [];
     const etags = await rt.tasks.transact([...queue, mergeTaskSpecAction(jobId, spec, previous, { lastModified: now }, t.etag)]);
-    return { etag: etags.get(taskId) ?? '', lastModified: now };
+    return { etag: etags.get(idKey(taskId)) ?? '', lastModified: now };
   });
 }
 
@@ -85,7 +85,7 @@ export async function reactivateTask(rt: Runtime, jobId: string, taskId: string,
     const chunk = createChunkAction(jobId, bucketOf(taskId), chunkKey(now.getTime(), seq++, rt.ids.hex(3)), [{ spec: specOf(t.value), retryCount: 0, activeSince: iso, creationTime: t.value.creationTime, requeueCount: 0 }]);
     const etags = await commitWithCounter(rt, jobId, bucketOf(taskId), shardOf(`ctl:${taskId}`), bucketDelta(tr.from, tr.into, t.value.requiredSlots), [row, chunk]);
     forgetChunks(rt, jobId, bucketOf(taskId));
-    return { etag: etags.get(taskId) ?? '', lastModified: iso };
+    return { etag: etags.get(idKey(taskId)) ?? '', lastModified: iso };
   });
   if (job.poolInfo.poolId) invalidateJobsOnPool(rt, job.poolInfo.poolId);
   return change;

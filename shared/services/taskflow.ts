@@ -2,7 +2,7 @@ import type { TransactionAction } from '@azure/data-tables';
 import { addCounts, type TaskCounts } from '../domain/model';
 import type { Runtime } from '../runtime';
 import { sharedRead } from './cache';
-import { bucketOf, counterKey } from '../storage/keys';
+import { bucketOf, counterKey, idKey, taskPartition } from '../storage/keys';
 import { isConflictOrStale } from '../storage/tasks';
 
 /**
@@ -13,7 +13,7 @@ import { isConflictOrStale } from '../storage/tasks';
 export async function commitWithCounter(rt: Runtime, jobId: string, bucket: number, shard: number, delta: Partial<TaskCounts>, actions: TransactionAction[]): Promise<Map<string, string>> {
   // Writers of one counter shard in this process take turns: racing on its ETag would only cost
   // failed transactions (other processes' races are retried below).
-  return inTurn(rt, `${jobId}~${bucket}|${shard}`, () => commitOnce(rt, jobId, bucket, shard, delta, actions));
+  return inTurn(rt, `${taskPartition(jobId, bucket)}|${shard}`, () => commitOnce(rt, jobId, bucket, shard, delta, actions));
 }
 
 async function commitOnce(rt: Runtime, jobId: string, bucket: number, shard: number, delta: Partial<TaskCounts>, actions: TransactionAction[]): Promise<Map<string, string>> {
@@ -90,7 +90,7 @@ export function sumDeltas(...ds: Partial<TaskCounts>[]): Partial<TaskCounts> {
  * writes. Other instances' writes show within the TTL.
  */
 export const COUNTS_TTL_MS = 1000;
-const countsKey = (jobId: string): string => `counts:${jobId}`;
+const countsKey = (jobId: string): string => `counts:${idKey(jobId)}`;
 
 export async function cachedTaskCounts(rt: Runtime, jobId: string): Promise<TaskCounts> {
   const hit = rt.cache.get(countsKey(jobId));

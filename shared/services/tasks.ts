@@ -5,7 +5,7 @@ import type { OutputFileBody } from '../api/task-schemas';
 import type { JobRecord, TaskRecord, TaskSpec } from '../domain/model';
 import type { Runtime } from '../runtime';
 import { StorageError } from '../storage/errors';
-import { chunkKey, shardOf, taskPartition } from '../storage/keys';
+import { chunkKey, idKey, shardOf, taskPartition } from '../storage/keys';
 import { createChunkAction, createTaskAction, type PendingEntry, type TaskRun } from '../storage/tasks';
 import type { Stored } from '../storage/table';
 import { getJob, invalidateJobsOnPool } from './jobs';
@@ -119,7 +119,8 @@ export async function addTasks(rt: Runtime, jobId: string, bodies: TaskAddBody[]
     for (let i = 0; i < specsOfBucket.length; i += PER_TX) groups.push([bucket, specsOfBucket.slice(i, i + PER_TX)]);
   }
   // The buckets' transactions are independent: they run side by side.
-  await Promise.all(groups.map(([bucket, specsOfGroup]) => inGroup(rt, `add|${taskPartition(jobId, bucket)}`, { rt, jobId, bucket, specs: specsOfGroup, results }, addGroupCommit)));
+  // The job's id as it was created (the request's may differ in case): task rows keep it.
+  await Promise.all(groups.map(([bucket, specsOfGroup]) => inGroup(rt, `add|${taskPartition(jobId, bucket)}`, { rt, jobId: job.id, bucket, specs: specsOfGroup, results }, addGroupCommit)));
   for (const bucket of new Set(groups.map(([b]) => b))) forgetChunks(rt, jobId, bucket);
   if (job.poolInfo.poolId) invalidateJobsOnPool(rt, job.poolInfo.poolId);
   return specs.map((s, k) => (k === specs.findIndex((x) => x.id.toLowerCase() === s.id.toLowerCase()) ? results.get(s.id)! : exists(s.id)));
@@ -174,7 +175,7 @@ async function addGroup(rt: Runtime, jobId: string, bucket: number, specs: TaskS
     const slots = group.reduce((n, s) => n + s.requiredSlots, 0);
     try {
       const etags = await commitWithCounter(rt, jobId, bucket, shardOf(`add:${group[0]!.id}`), moveDelta(null, 'active', group.length, slots), actions);
-      for (const s of group) report(s, { taskId: s.id, status: 'success', etag: etags.get(s.id) ?? '', lastModified: t });
+      for (const s of group) report(s, { taskId: s.id, status: 'success', etag: etags.get(idKey(s.id)) ?? '', lastModified: t });
       group = [];
     } catch (err) {
       const idx = err instanceof StorageError && err.isConflict ? err.failedIndex : undefined;

@@ -6,6 +6,7 @@ import { decorate } from './errors';
 import { EntityTable } from './table';
 import { TABLES, type TableName } from './keys';
 import { upgradeIndexColumns } from './upgrade';
+import { upgradeIdKeys } from './upgrade-id-keys';
 
 export const QUEUES = { poolCommands: 'pool-commands', submissions: 'task-submissions', nodeCommands: 'node-commands' } as const;
 
@@ -53,10 +54,17 @@ export class StorageContext {
     return this.queueService.getQueueClient(this.queueName(name));
   }
 
-  /** Creates every table and queue (idempotent), and upgrades rows written before the filter columns (once). */
+  /**
+   * Creates every table and queue (idempotent), and upgrades, once per account, rows written
+   * before ids were keyed case-insensitively and before the filter columns existed.
+   */
   async ensure(): Promise<void> {
     await Promise.all(TABLES.map((t) => decorate(this.tables[t].client.createTable())));
     await Promise.all(Object.values(QUEUES).map((q) => decorate(this.queue(q).createIfNotExists())));
+    const moved = await upgradeIdKeys(this.tables);
+    if (moved && (moved.collisions.length || Object.values(moved.moved).some((n) => n > 0))) {
+      console.warn(`batchplane: rows moved to case-insensitive id keys: ${JSON.stringify(moved.moved)}${moved.collisions.length ? `; left under their old keys (ids that differ only by case): ${moved.collisions.join(', ')}` : ''}`);
+    }
     await upgradeIndexColumns(this.tables.pools, this.tables.jobs);
   }
 

@@ -1,16 +1,16 @@
 import type { JobRecord } from '../domain/model';
 import { dateColumns, packDoc, unpackDoc } from './doc';
-import { JOB_PK, odataString } from './keys';
+import { idKey, JOB_PK, odataString } from './keys';
 import type { EntityTable, Page, Row, Stored } from './table';
 
-/** Filter columns (see api/ops/columns.ts): `idl`/`poolIdl` lower-cased, times as Table DateTimes. */
+/** Filter columns (see api/ops/columns.ts): `idl`/`poolIdl` lower-cased, times as Table DateTimes; `poolId` is the pool's idKey (activeOnPool). */
 export function jobToRow(j: JobRecord): Row {
   return {
     partitionKey: JOB_PK,
-    rowKey: j.id,
-    idl: j.id.toLowerCase(),
+    rowKey: idKey(j.id),
+    idl: idKey(j.id),
     state: j.state,
-    poolId: j.poolInfo.poolId ?? '',
+    poolId: idKey(j.poolInfo.poolId ?? ''),
     ...(j.executionInfo.poolId ? { poolIdl: j.executionInfo.poolId.toLowerCase() } : {}),
     priority: j.priority,
     ...dateColumns({ creationTime: j.creationTime, stateTransitionTime: j.stateTransitionTime, lastModified: j.lastModified, startTime: j.executionInfo.startTime, endTime: j.executionInfo.endTime }),
@@ -27,7 +27,7 @@ export class JobRepository {
   constructor(private readonly table: EntityTable) {}
 
   async get(id: string): Promise<Stored<JobRecord> | undefined> {
-    const r = await this.table.get(JOB_PK, id);
+    const r = await this.table.get(JOB_PK, idKey(id));
     return r && { value: jobFromRow(r.row), etag: r.etag };
   }
 
@@ -40,7 +40,7 @@ export class JobRepository {
   }
 
   async delete(id: string, etag = '*'): Promise<boolean> {
-    return this.table.delete(JOB_PK, id, etag);
+    return this.table.delete(JOB_PK, idKey(id), etag);
   }
 
   async list(tableFilter: string | undefined, top: number, continuation?: string): Promise<Page<Stored<JobRecord>>> {
@@ -57,12 +57,12 @@ export class JobRepository {
 
   /** Jobs that can run tasks on a pool (active or terminating-with-running tasks are not needed). */
   async activeOnPool(poolId: string): Promise<Stored<JobRecord>[]> {
-    const rows = await this.table.all(`PartitionKey eq ${odataString(JOB_PK)} and poolId eq ${odataString(poolId)} and state eq 'active'`);
+    const rows = await this.table.all(`PartitionKey eq ${odataString(JOB_PK)} and poolId eq ${odataString(idKey(poolId))} and state eq 'active'`);
     return rows.map((i) => ({ value: jobFromRow(i.row), etag: i.etag }));
   }
 
   async onPool(poolId: string): Promise<Stored<JobRecord>[]> {
-    const rows = await this.table.all(`PartitionKey eq ${odataString(JOB_PK)} and poolId eq ${odataString(poolId)}`);
+    const rows = await this.table.all(`PartitionKey eq ${odataString(JOB_PK)} and poolId eq ${odataString(idKey(poolId))}`);
     return rows.map((i) => ({ value: jobFromRow(i.row), etag: i.etag }));
   }
 }

@@ -21,11 +21,18 @@
  *   metrics PK poolId    RK sampleKey(time)            one autoscale metric sample per pool and period, newest first
  *   usage  PK poolId      RK nodeId                     one node lifetime, written when the node is removed
  * Batch ids are [A-Za-z0-9_-]; special rows start with '!' (sorts before any id) and end before '!~'.
+ * Batch ids are case-preserving and case-insensitive: every key built from an id is its idKey (lower
+ * case), so 'MyPool' and 'mypool' are one row; the records keep the id as it was given.
  */
 export const TABLES = ['pools', 'nodes', 'jobs', 'tasks', 'metrics', 'usage'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export const POOL_PK = 'pool';
+
+/** The key of a Batch id (pool, job, task, node): ids compare case-insensitively. */
+export function idKey(id: string): string {
+  return id.toLowerCase();
+}
 export const JOB_PK = 'job';
 
 export const COUNTER_PREFIX = '!c!';
@@ -34,7 +41,7 @@ export const JOB_TASK_STATUS_PREFIX = '!p!';
 
 /** RowKey of a node's job preparation/release status row (in the job's tasks partition). */
 export function jobTaskStatusKey(nodeId: string): string {
-  return `${JOB_TASK_STATUS_PREFIX}${nodeId}`;
+  return `${JOB_TASK_STATUS_PREFIX}${idKey(nodeId)}`;
 }
 /** Rows with RowKey >= this are user tasks. */
 export const TASK_ROWS_FROM = '!~';
@@ -49,7 +56,7 @@ export const TASK_BUCKETS = 8;
  * finalizer (the low bits of plain FNV-1a depend only on the low bits of each character).
  */
 export function bucketOf(taskId: string): number {
-  let h = fnv1a(taskId.toLowerCase());
+  let h = fnv1a(idKey(taskId));
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return ((h ^ (h >>> 16)) >>> 0) % TASK_BUCKETS;
@@ -57,7 +64,7 @@ export function bucketOf(taskId: string): number {
 
 /** PartitionKey of one bucket of a job's tasks. Ids never contain '~', so `jobId~` prefixes only this job's buckets. */
 export function taskPartition(jobId: string, bucket: number): string {
-  return `${jobId}~${bucket}`;
+  return `${idKey(jobId)}~${bucket}`;
 }
 
 /** PartitionKey of a task's row. */
@@ -65,7 +72,7 @@ export function taskPartitionOf(jobId: string, taskId: string): string {
   return taskPartition(jobId, bucketOf(taskId));
 }
 
-/** The job id of a tasks-table PartitionKey. */
+/** The job's idKey of a tasks-table PartitionKey. */
 export function jobOfPartition(partitionKey: string): string {
   const i = partitionKey.lastIndexOf('~');
   return i < 0 ? partitionKey : partitionKey.slice(0, i);
@@ -78,7 +85,7 @@ export function bucketOfPartition(partitionKey: string): number {
 
 /** Table filter selecting every bucket partition of a job (one range). */
 export function jobPartitionsFilter(jobId: string): string {
-  return `PartitionKey gt ${odataString(`${jobId}~`)} and PartitionKey lt ${odataString(`${jobId}~~`)}`;
+  return `PartitionKey gt ${odataString(`${idKey(jobId)}~`)} and PartitionKey lt ${odataString(`${idKey(jobId)}~~`)}`;
 }
 
 /** The buckets 0 … TASK_BUCKETS − 1. */

@@ -1,15 +1,15 @@
 import type { TransactionAction } from '@azure/data-tables';
 import { METRIC_NAMES, type MetricSample } from '../domain/metrics';
-import { odataString, sampleKey, sampleTimeOf } from './keys';
+import { idKey, odataString, sampleKey, sampleTimeOf } from './keys';
 import type { EntityTable, Row } from './table';
 
 /**
- * The metrics table: partition = pool id, one row per sampling period, RowKey = inverted time so
+ * The metrics table: partition = the pool's idKey, one row per sampling period, RowKey = inverted time so
  * the newest sample lists first. Each metric is its own numeric column (absent = missing sample);
  * `jobs` holds the per-job succeeded/failed baseline as JSON.
  */
 export function sampleToRow(s: MetricSample): Row {
-  const row: Row = { partitionKey: s.poolId, rowKey: sampleKey(s.time), jobs: JSON.stringify(s.jobTotals) };
+  const row: Row = { partitionKey: idKey(s.poolId), rowKey: sampleKey(s.time), jobs: JSON.stringify(s.jobTotals) };
   for (const [name, value] of Object.entries(s.values)) if (METRIC_NAMES.includes(name) && Number.isFinite(value)) row[name] = value;
   return row;
 }
@@ -41,33 +41,33 @@ export class MetricRepository {
 
   /** The newest sample of a pool, if any. */
   async latest(poolId: string): Promise<MetricSample | undefined> {
-    const page = await this.table.page(`PartitionKey eq ${odataString(poolId)}`, 1);
+    const page = await this.table.page(`PartitionKey eq ${odataString(idKey(poolId))}`, 1);
     const first = page.items[0];
     return first && sampleFromRow(first.row);
   }
 
   /** Samples with fromMs <= time <= toMs, newest first, without the job baselines. */
   async range(poolId: string, fromMs: number, toMs: number): Promise<MetricSample[]> {
-    const filter = `PartitionKey eq ${odataString(poolId)} and RowKey ge ${odataString(sampleKey(toMs))} and RowKey le ${odataString(sampleKey(fromMs))}`;
+    const filter = `PartitionKey eq ${odataString(idKey(poolId))} and RowKey ge ${odataString(sampleKey(toMs))} and RowKey le ${odataString(sampleKey(fromMs))}`;
     const rows = await this.table.all(filter, ['PartitionKey', 'RowKey', ...METRIC_NAMES]);
     return rows.map((r) => sampleFromRow(r.row));
   }
 
   /** Deletes the samples older than `beforeMs` (entity-group batches of 100). Returns how many. */
   async deleteBefore(poolId: string, beforeMs: number): Promise<number> {
-    const filter = `PartitionKey eq ${odataString(poolId)} and RowKey gt ${odataString(sampleKey(beforeMs))}`;
+    const filter = `PartitionKey eq ${odataString(idKey(poolId))} and RowKey gt ${odataString(sampleKey(beforeMs))}`;
     return this.deleteRows(poolId, filter);
   }
 
   /** Deletes every sample of a pool (pool deleted). */
   async deletePool(poolId: string): Promise<number> {
-    return this.deleteRows(poolId, `PartitionKey eq ${odataString(poolId)}`);
+    return this.deleteRows(poolId, `PartitionKey eq ${odataString(idKey(poolId))}`);
   }
 
   private async deleteRows(poolId: string, filter: string): Promise<number> {
     const keys = (await this.table.all(filter, ['PartitionKey', 'RowKey'])).map((r) => r.row.rowKey);
     for (let i = 0; i < keys.length; i += 100) {
-      const actions: TransactionAction[] = keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey: poolId, rowKey }]);
+      const actions: TransactionAction[] = keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey: idKey(poolId), rowKey }]);
       await this.table.transact(actions);
     }
     return keys.length;

@@ -1,12 +1,12 @@
 import type { NodeRecord } from '../domain/model';
 import { dateColumns, packDoc, unpackDoc } from './doc';
-import { odataString } from './keys';
+import { idKey, odataString } from './keys';
 import type { EntityTable, Page, Row, Stored } from './table';
 
-/** Filter columns (see api/ops/columns.ts): the state, times as Table DateTimes. */
+/** Keys are the pool's and the node's idKeys. Filter columns (see api/ops/columns.ts): the state, times as Table DateTimes. */
 export function nodeToRow(n: NodeRecord): Row {
   return {
-    partitionKey: n.poolId, rowKey: n.id, state: n.state,
+    partitionKey: idKey(n.poolId), rowKey: idKey(n.id), state: n.state,
     ...dateColumns({ stateTransitionTime: n.stateTransitionTime, allocationTime: n.allocationTime, lastBootTime: n.lastBootTime }),
     ...packDoc(n),
   };
@@ -21,7 +21,7 @@ export class NodeRepository {
   constructor(private readonly table: EntityTable) {}
 
   async get(poolId: string, nodeId: string): Promise<Stored<NodeRecord> | undefined> {
-    const r = await this.table.get(poolId, nodeId);
+    const r = await this.table.get(idKey(poolId), idKey(nodeId));
     return r && { value: nodeFromRow(r.row), etag: r.etag };
   }
 
@@ -34,16 +34,16 @@ export class NodeRepository {
   }
 
   async delete(poolId: string, nodeId: string, etag = '*'): Promise<boolean> {
-    return this.table.delete(poolId, nodeId, etag);
+    return this.table.delete(idKey(poolId), idKey(nodeId), etag);
   }
 
   async listByPool(poolId: string): Promise<Stored<NodeRecord>[]> {
-    const rows = await this.table.all(`PartitionKey eq ${odataString(poolId)}`);
+    const rows = await this.table.all(`PartitionKey eq ${odataString(idKey(poolId))}`);
     return rows.map((i) => ({ value: nodeFromRow(i.row), etag: i.etag }));
   }
 
   async page(poolId: string, tableFilter: string | undefined, top: number, continuation?: string): Promise<Page<Stored<NodeRecord>>> {
-    const filter = [`PartitionKey eq ${odataString(poolId)}`, tableFilter ? `(${tableFilter})` : undefined].filter(Boolean).join(' and ');
+    const filter = [`PartitionKey eq ${odataString(idKey(poolId))}`, tableFilter ? `(${tableFilter})` : undefined].filter(Boolean).join(' and ');
     const p = await this.table.page(filter, top, continuation);
     return { items: p.items.map((i) => ({ value: nodeFromRow(i.row), etag: i.etag })), continuation: p.continuation };
   }

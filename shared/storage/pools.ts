@@ -1,10 +1,10 @@
 import type { PoolRecord } from '../domain/model';
 import { dateColumns, packDoc, unpackDoc } from './doc';
-import { odataString, POOL_PK } from './keys';
+import { idKey, odataString, POOL_PK } from './keys';
 import type { TransactionAction } from '@azure/data-tables';
 import type { EntityTable, Page, Row, Stored } from './table';
 
-/** Pool rows have ids as row keys; other rows of the partition (the outbox, '~o~…') sort after '~'. */
+/** Pool rows have ids' keys (idKey) as row keys; other rows of the partition (the outbox, '~o~…') sort after '~'. */
 const POOL_ROWS = `PartitionKey eq ${odataString(POOL_PK)} and RowKey lt '~'`;
 
 /**
@@ -14,8 +14,8 @@ const POOL_ROWS = `PartitionKey eq ${odataString(POOL_PK)} and RowKey lt '~'`;
 export function poolToRow(p: PoolRecord): Row {
   return {
     partitionKey: POOL_PK,
-    rowKey: p.id,
-    idl: p.id.toLowerCase(),
+    rowKey: idKey(p.id),
+    idl: idKey(p.id),
     state: p.state,
     allocationState: p.allocationState,
     vmSize: p.vmSize.toLowerCase(),
@@ -35,7 +35,7 @@ export class PoolRepository {
   constructor(private readonly table: EntityTable) {}
 
   async get(id: string): Promise<Stored<PoolRecord> | undefined> {
-    const r = await this.table.get(POOL_PK, id);
+    const r = await this.table.get(POOL_PK, idKey(id));
     return r && { value: poolFromRow(r.row), etag: r.etag };
   }
 
@@ -50,19 +50,19 @@ export class PoolRepository {
   }
 
   async delete(id: string, etag = '*'): Promise<boolean> {
-    return this.table.delete(POOL_PK, id, etag);
+    return this.table.delete(POOL_PK, idKey(id), etag);
   }
 
   /** Insert plus extra actions of the same partition (the outbox) in one transaction; 409 when it exists. */
   async insertWith(p: PoolRecord, extra: TransactionAction[]): Promise<string> {
     if (extra.length === 0) return this.insert(p);
-    return (await this.table.transact([['create', poolToRow(p)], ...extra])).get(p.id) ?? '';
+    return (await this.table.transact([['create', poolToRow(p)], ...extra])).get(idKey(p.id)) ?? '';
   }
 
   /** ETag-guarded replace plus extra actions in one transaction; 412 when stale. */
   async updateWith(p: PoolRecord, etag: string, extra: TransactionAction[]): Promise<string> {
     if (extra.length === 0) return this.update(p, etag);
-    return (await this.table.transact([['update', poolToRow(p), 'Replace', { etag }], ...extra])).get(p.id) ?? '';
+    return (await this.table.transact([['update', poolToRow(p), 'Replace', { etag }], ...extra])).get(idKey(p.id)) ?? '';
   }
 
   /** Delete plus extra actions in one transaction. */
@@ -71,7 +71,7 @@ export class PoolRepository {
       await this.delete(id);
       return;
     }
-    await this.table.transact([['delete', { partitionKey: POOL_PK, rowKey: id }], ...extra]);
+    await this.table.transact([['delete', { partitionKey: POOL_PK, rowKey: idKey(id) }], ...extra]);
   }
 
   async list(tableFilter: string | undefined, top: number, continuation?: string): Promise<Page<Stored<PoolRecord>>> {

@@ -2,7 +2,7 @@ import type { TransactionAction } from '@azure/data-tables';
 import { addCounts, STAT_COUNTS, zeroCounts, type TaskCounts, type TaskRecord, type TaskSpec, type TaskState } from '../domain/model';
 import { TASK_OUTBOX_PREFIX } from '../events/outbox';
 import { packDoc, unpackDoc } from './doc';
-import { BUCKETS, CHUNK_PREFIX, COUNTER_PREFIX, counterKey, JOB_TASK_STATUS_PREFIX, jobOfPartition, jobPartitionsFilter, jobTaskStatusKey, odataString, TASK_ROWS_FROM, taskPartition, taskPartitionOf } from './keys';
+import { BUCKETS, CHUNK_PREFIX, COUNTER_PREFIX, counterKey, idKey, JOB_TASK_STATUS_PREFIX, jobOfPartition, jobPartitionsFilter, jobTaskStatusKey, odataString, TASK_ROWS_FROM, taskPartition, taskPartitionOf } from './keys';
 import { StorageError } from './errors';
 import type { EntityTable, Page, Row, Stored } from './table';
 
@@ -63,9 +63,13 @@ export interface Chunk {
   next: number;
 }
 
-/** `idl`: the lower-cased id, for case-insensitive id filters (Batch ids are case-preserving). */
+/**
+ * `idl`: the lower-cased id, for case-insensitive id filters (Batch ids are case-preserving). The
+ * keys are idKeys; `jobId` keeps the job's id as given when it is not its own key (the partition
+ * key holds only the key).
+ */
 export function taskToRow(jobId: string, spec: TaskSpec, run: TaskRun): Row {
-  return { partitionKey: taskPartitionOf(jobId, spec.id), rowKey: spec.id, idl: spec.id.toLowerCase(), ...packDoc(spec), ...runColumns(run) };
+  return { partitionKey: taskPartitionOf(jobId, spec.id), rowKey: idKey(spec.id), idl: spec.id.toLowerCase(), ...(jobId === idKey(jobId) ? {} : { jobId }), ...packDoc(spec), ...runColumns(run) };
 }
 
 function runColumns(run: Partial<TaskRun>): Record<string, unknown> {
@@ -83,7 +87,7 @@ export function taskFromRow(row: Row): TaskRecord {
   const stats = s('stats');
   const nodeId = s('nodeId');
   const poolId = s('poolId');
-  const jobId = jobOfPartition(row.partitionKey);
+  const jobId = s('jobId') ?? jobOfPartition(row.partitionKey);
   return {
     ...spec,
     jobId,
@@ -136,7 +140,7 @@ export class TaskRepository {
   constructor(private readonly table: EntityTable) {}
 
   async get(jobId: string, taskId: string): Promise<Stored<TaskRecord> | undefined> {
-    const r = await this.table.get(taskPartitionOf(jobId, taskId), taskId);
+    const r = await this.table.get(taskPartitionOf(jobId, taskId), idKey(taskId));
     return r && { value: taskFromRow(r.row), etag: r.etag };
   }
 
@@ -170,7 +174,7 @@ export class TaskRepository {
       this.counters.set(key, { etag, counts: countsOf(row), seq: start });
     }
     // Job ids never contain '~': `jobId~` prefixes exactly this job's bucket partitions.
-    for (const [key, known] of this.counters) if (known.seq > start && key.startsWith(`${jobId}~`)) shards.set(key, known.counts);
+    for (const [key, known] of this.counters) if (known.seq > start && key.startsWith(`${idKey(jobId)}~`)) shards.set(key, known.counts);
     let total = zeroCounts();
     for (const c of shards.values()) total = addCounts(total, c);
     onSum?.(total);
@@ -207,7 +211,7 @@ export class TaskRepository {
   }
 
   forgetJob(jobId: string): void {
-    for (const k of this.counters.keys()) if (k.startsWith(`${jobId}~`)) this.counters.delete(k);
+    for (const k of this.counters.keys()) if (k.startsWith(`${idKey(jobId)}~`)) this.counters.delete(k);
   }
 
   /** The job's preparation/release status rows ('!p!<nodeId>', in bucket 0), as stored (columns: poolId, nodeId, JSON strings). */
@@ -292,17 +296,17 @@ export function createTaskAction(jobId: string, spec: TaskSpec, run: TaskRun): T
 }
 
 export function mergeTaskAction(jobId: string, taskId: string, run: Partial<TaskRun>, etag = '*'): TransactionAction {
-  return ['update', { partitionKey: taskPartitionOf(jobId, taskId), rowKey: taskId, ...runColumns(run) }, 'Merge', { etag }];
+  return ['update', { partitionKey: taskPartitionOf(jobId, taskId), rowKey: idKey(taskId), ...runColumns(run) }, 'Merge', { etag }];
 }
 
 /** Deletes a task row. */
 export function deleteTaskAction(jobId: string, taskId: string): TransactionAction {
-  return ['delete', { partitionKey: taskPartitionOf(jobId, taskId), rowKey: taskId }];
+  return ['delete', { partitionKey: taskPartitionOf(jobId, taskId), rowKey: idKey(taskId) }];
 }
 
 /** Merge-updates run columns and empties `clear` (a Merge cannot remove a property; an empty value reads as absent). */
 export function resetTaskAction(jobId: string, taskId: string, run: Partial<TaskRun>, clear: (keyof TaskRun)[], etag: string): TransactionAction {
-  const row: Row = { partitionKey: taskPartitionOf(jobId, taskId), rowKey: taskId, ...runColumns(run) };
+  const row: Row = { partitionKey: taskPartitionOf(jobId, taskId), rowKey: idKey(taskId), ...runColumns(run) };
   for (const k of clear) row[k] = '';
   return ['update', row, 'Merge', { etag }];
 }
@@ -311,7 +315,7 @@ export function resetTaskAction(jobId: string, taskId: string, run: Partial<Task
 export function mergeTaskSpecAction(jobId: string, spec: TaskSpec, previous: TaskSpec, run: Partial<TaskRun>, etag: string): TransactionAction {
   const doc: Record<string, string> = packDoc(spec);
   for (const k of Object.keys(packDoc(previous))) doc[k] ??= '';
-  return ['update', { partitionKey: taskPartitionOf(jobId, spec.id), rowKey: spec.id, ...doc, ...runColumns(run) }, 'Merge', { etag }];
+  return ['update', { partitionKey: taskPartitionOf(jobId, spec.id), rowKey: idKey(spec.id), ...doc, ...runColumns(run) }, 'Merge', { etag }];
 }
 
 /** A new pending chunk in a bucket: every entry must be a task of that bucket. */

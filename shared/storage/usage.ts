@@ -1,10 +1,11 @@
 import type { NodeLifetime } from '../domain/stats';
 import type { NodeUsage } from '../nodes/protocol';
-import { odataString } from './keys';
+import { idKey, odataString } from './keys';
 import type { EntityTable, Row } from './table';
 
 /**
- * The usage table: one row per closed node lifetime (partition = pool id, row = node id), written
+ * The usage table: one row per closed node lifetime (partition = the pool's idKey, row = the node's; the
+ * ids as given in `poolId`/`nodeId`), written
  * when the node is removed. Open lifetimes are the live node rows. Columns: `start`/`end` (Table
  * DateTimes, so time ranges are server-side filters), `vmSize`, `cores`, `dedicated`, and the last
  * lifetime usage the node's agent reported (`usage`, JSON).
@@ -12,8 +13,10 @@ import type { EntityTable, Row } from './table';
  */
 export function lifetimeToRow(l: NodeLifetime): Row {
   return {
-    partitionKey: l.poolId,
-    rowKey: l.nodeId,
+    partitionKey: idKey(l.poolId),
+    rowKey: idKey(l.nodeId),
+    poolId: l.poolId,
+    nodeId: l.nodeId,
     vmSize: l.vmSize,
     cores: l.cores,
     dedicated: l.dedicated,
@@ -34,8 +37,8 @@ export function lifetimeFromRow(row: Record<string, unknown>): NodeLifetime {
     }
   }
   return {
-    poolId: String(row.partitionKey),
-    nodeId: String(row.rowKey),
+    poolId: String(row.poolId ?? row.partitionKey),
+    nodeId: String(row.nodeId ?? row.rowKey),
     vmSize: String(row.vmSize ?? ''),
     cores: Number(row.cores ?? 1) || 1,
     dedicated: row.dedicated !== false,
@@ -57,7 +60,7 @@ export class UsageRepository {
 
   /** Closed lifetimes of a pool that ended at or after `sinceMs`. */
   async ofPool(poolId: string, sinceMs: number): Promise<NodeLifetime[]> {
-    const rows = await this.table.all(`PartitionKey eq ${odataString(poolId)} and end ge ${iso(sinceMs)}`);
+    const rows = await this.table.all(`PartitionKey eq ${odataString(idKey(poolId))} and end ge ${iso(sinceMs)}`);
     return rows.map((r) => lifetimeFromRow(r.row));
   }
 

@@ -118,4 +118,14 @@ describe('pool usage metrics per hour', () => {
     const l = life({ usage: { cpuPercent: 1, memoryBytes: 2, upMs: 3 } });
     expect(lifetimeFromRow(lifetimeToRow(l))).toEqual(l);
   });
+
+  it('usage rows are keyed by the ids\' keys and keep the ids as given', () => {
+    const l = life({ poolId: 'CasePool', nodeId: 'TVMPS_X' });
+    const row = lifetimeToRow(l);
+    expect([row.partitionKey, row.rowKey]).toEqual(['casepool', 'tvmps_x']);
+    expect(lifetimeFromRow(row)).toEqual(l);
+    // Rows written before the ids were kept: the keys are the ids.
+    const { poolId: _p, nodeId: _n, ...old } = row;
+    expect(lifetimeFromRow(old)).toMatchObject({ poolId: 'casepool', nodeId: 'tvmps_x' });
+  });
 });

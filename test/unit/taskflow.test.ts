@@ -6,7 +6,7 @@ import { BatchError } from '../../shared/errors';
 import { decodeClaim, encodeClaim, type ClaimToken } from '../../shared/services/claims';
 import { moveDelta, sumDeltas } from '../../shared/services/taskflow';
 import { packDoc, unpackDoc } from '../../shared/storage/doc';
-import { BUCKETS, CHUNK_PREFIX, COUNTER_PREFIX, COUNTER_SHARDS, ID_PATTERN, TASK_BUCKETS, TASK_ROWS_FROM, bucketOf, bucketOfPartition, chunkKey, counterKey, jobOfPartition, jobPartitionsFilter, odataString, shardOf, taskPartition } from '../../shared/storage/keys';
+import { BUCKETS, CHUNK_PREFIX, COUNTER_PREFIX, COUNTER_SHARDS, ID_PATTERN, TASK_BUCKETS, TASK_ROWS_FROM, bucketOf, bucketOfPartition, chunkKey, counterKey, idKey, jobOfPartition, jobPartitionsFilter, jobTaskStatusKey, odataString, shardOf, taskPartition, taskPartitionOf } from '../../shared/storage/keys';
 
 type From = 'active' | 'running' | null;
 type To = 'active' | 'running' | 'succeeded' | 'failed' | null;
@@ -121,6 +121,18 @@ describe('keys', () => {
     // Neither a longer job id nor a shorter one falls in a job's range.
     for (const other of ['job-1x~0', 'job-10~3', 'job~0', 'job-~1'.replace('-~', '~')]) expect(other > 'job-1~' && other < 'job-1~~').toBe(false);
     expect(jobPartitionsFilter("o'k")).toBe("PartitionKey gt 'o''k~' and PartitionKey lt 'o''k~~'");
+  });
+
+  it('keys built from ids are their idKeys: ids that differ only by case share every key', () => {
+    expect(idKey('My-Pool_1')).toBe('my-pool_1');
+    expect(taskPartition('CaseJob', 3)).toBe('casejob~3');
+    expect(taskPartitionOf('CaseJob', 'Task-A')).toBe(taskPartitionOf('casejob', 'TASK-a'));
+    expect(jobOfPartition(taskPartition('CaseJob', 5))).toBe('casejob');
+    expect(jobPartitionsFilter('CaseJob')).toBe(jobPartitionsFilter('casejob'));
+    expect(jobTaskStatusKey('TVMPS_A')).toBe(jobTaskStatusKey('tvmps_a'));
+    // Every id character lower-cases within the id alphabet: keys stay valid ids and sort after special rows.
+    expect(ID_PATTERN.test(idKey('ABCXYZ-_09'))).toBe(true);
+    expect(idKey('A') > TASK_ROWS_FROM).toBe(true);
   });
 
   it('shardOf spreads writers over every shard', () => {
