@@ -12,7 +12,9 @@ import { lifetimeFromRow, lifetimeToRow } from './usage';
  * Batch ids are case-insensitive (storage/keys.ts). Rows an earlier version wrote under ids with
  * upper-case letters move to their idKey rows, once per storage account (a marker row in the pools
  * table, partition 'meta', records it). Stop the instances of the earlier version first: what they
- * write meanwhile is not moved.
+ * write meanwhile is not moved. Let one instance finish the move before others start: a second
+ * instance moving at the same time could copy a row's older state over what the first one's
+ * services wrote since.
  *   pools    RowKey → idKey, the row rebuilt from its document (poolToRow);
  *   jobs     RowKey → idKey, rebuilt (jobToRow: the `poolId` column becomes the pool's idKey too);
  *   nodes    PartitionKey and RowKey → idKeys, rebuilt (nodeToRow);
