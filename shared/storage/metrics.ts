@@ -1,4 +1,3 @@
-import type { TransactionAction } from '@azure/data-tables';
 import { METRIC_NAMES, type MetricSample } from '../domain/metrics';
 import { idKey, odataString, sampleKey, sampleTimeOf } from './keys';
 import type { EntityTable, Row } from './table';
@@ -66,10 +65,7 @@ export class MetricRepository {
 
   private async deleteRows(poolId: string, filter: string): Promise<number> {
     const keys = (await this.table.all(filter, ['PartitionKey', 'RowKey'])).map((r) => r.row.rowKey);
-    for (let i = 0; i < keys.length; i += 100) {
-      const actions: TransactionAction[] = keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey: idKey(poolId), rowKey }]);
-      await this.table.transact(actions);
-    }
+    await this.table.transactAll(keys.map((rowKey) => ['delete', { partitionKey: idKey(poolId), rowKey }]));
     return keys.length;
   }
 }

@@ -79,6 +79,18 @@ export class EntityTable {
     return out;
   }
 
+  /** Actions of any partitions and number: grouped by partition, ≤ 100 per transaction, one transaction after another. */
+  async transactAll(actions: readonly TransactionAction[]): Promise<void> {
+    const byPartition = new Map<string, TransactionAction[]>();
+    for (const a of actions) {
+      const pk = (a[1] as { partitionKey: string }).partitionKey;
+      const group = byPartition.get(pk);
+      if (group) group.push(a);
+      else byPartition.set(pk, [a]);
+    }
+    for (const group of byPartition.values()) for (let i = 0; i < group.length; i += 100) await this.transact(group.slice(i, i + 100));
+  }
+
   /** An entity-group transaction (≤ 100 actions, one partition); returns the etags by row key. */
   async transact(actions: TransactionAction[]): Promise<Map<string, string>> {
     const etags = new Map<string, string>();

@@ -277,13 +277,7 @@ export class TaskRepository {
   /** Deletes every row of a job's bucket partitions (tasks, counters, chunks), 100 per transaction. */
   async deleteJobRows(jobId: string): Promise<number> {
     const rows = await this.table.all(jobPartitionsFilter(jobId), ['PartitionKey', 'RowKey']);
-    const byPartition = new Map<string, string[]>();
-    for (const { row } of rows) byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row.rowKey]);
-    for (const [partitionKey, keys] of byPartition) {
-      for (let i = 0; i < keys.length; i += 100) {
-        await this.table.transact(keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey, rowKey }] as TransactionAction));
-      }
-    }
+    await this.table.transactAll(rows.map(({ row }) => ['delete', { partitionKey: row.partitionKey, rowKey: row.rowKey }]));
     this.forgetJob(jobId);
     return rows.length;
   }

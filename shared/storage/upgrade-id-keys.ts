@@ -1,7 +1,6 @@
-import type { TransactionAction } from '@azure/data-tables';
 import { StorageError } from './errors';
 import { jobFromRow, jobToRow } from './jobs';
-import { idKey, JOB_PK, JOB_TASK_STATUS_PREFIX, jobOfPartition, odataString, POOL_PK, TASK_ROWS_FROM, type TableName } from './keys';
+import { bucketOfPartition, idKey, JOB_PK, JOB_TASK_STATUS_PREFIX, jobOfPartition, odataString, POOL_PK, TASK_ROWS_FROM, taskPartition, type TableName } from './keys';
 import { nodeFromRow, nodeToRow } from './nodes';
 import { poolFromRow, poolToRow } from './pools';
 import type { EntityTable, Row } from './table';
@@ -63,7 +62,7 @@ export async function upgradeIdKeys(tables: Record<TableName, EntityTable>): Pro
 /** A tasks-table row as the current layout keys it (pure). */
 export function taskRowUnderIdKeys(row: Row): Row {
   const job = jobOfPartition(row.partitionKey);
-  const partitionKey = `${idKey(job)}${row.partitionKey.slice(job.length)}`;
+  const partitionKey = taskPartition(job, bucketOfPartition(row.partitionKey));
   if (row.rowKey >= TASK_ROWS_FROM) return { ...row, partitionKey, rowKey: idKey(row.rowKey), ...(job === idKey(job) || typeof row.jobId === 'string' ? {} : { jobId: job }) };
   if (row.rowKey.startsWith(JOB_TASK_STATUS_PREFIX)) return { ...row, partitionKey, rowKey: `${JOB_TASK_STATUS_PREFIX}${idKey(row.rowKey.slice(JOB_TASK_STATUS_PREFIX.length))}` };
   return { ...row, partitionKey };
@@ -100,7 +99,7 @@ async function moveScan(table: EntityTable, rebuild: (row: Row) => Row | undefin
 
 /**
  * Writes `rebuild(row)` for each row whose keys are not idKeys (or that `rewrite` asks for), then
- * deletes the old rows that moved. Batched per partition, ≤ 100 actions per transaction.
+ * deletes the old rows that moved (EntityTable.transactAll: per partition, ≤ 100 per transaction).
  */
 async function moveAll(table: EntityTable, rows: readonly Row[], rebuild: (row: Row) => Row | undefined, rewrite: (row: Row) => boolean = () => false): Promise<number> {
   const writes: Row[] = [];
@@ -113,8 +112,14 @@ async function moveAll(table: EntityTable, rows: readonly Row[], rebuild: (row: 
     writes.push(next);
     if (next.partitionKey !== old.partitionKey || next.rowKey !== old.rowKey) deletes.push(old);
   }
-  await inTransactions(table, writes.map((r) => ['upsert', r, 'Replace']));
-  await inTransactions(table, deletes.map((r) => ['delete', { partitionKey: r.partitionKey, rowKey: r.rowKey }]));
+  await table.transactAll(writes.map((r) => ['upsert', r, 'Replace']));
+  try {
+    await table.transactAll(deletes.map((r) => ['delete', { partitionKey: r.partitionKey, rowKey: r.rowKey }]));
+  } catch (err) {
+    // A row already gone (a move that stopped part-way): delete one by one, a missing row is fine.
+    if (!(err instanceof StorageError && err.isNotFound)) throw err;
+    for (const r of deletes) await table.delete(r.partitionKey, r.rowKey);
+  }
   return writes.length;
 }
 
@@ -129,24 +134,4 @@ export function stored(row: Row): Row {
     out[k] = typeof v === 'number' && !(Number.isInteger(v) && Math.abs(v) < 2 ** 31) ? { value: v, type: 'Double' } : v;
   }
   return out;
-}
-
-/** Runs actions grouped by partition, ≤ 100 per transaction; a delete batch that meets a row already gone falls back to single deletes. */
-async function inTransactions(table: EntityTable, actions: TransactionAction[]): Promise<void> {
-  const byPartition = new Map<string, TransactionAction[]>();
-  for (const a of actions) {
-    const pk = (a[1] as { partitionKey: string }).partitionKey;
-    byPartition.set(pk, [...(byPartition.get(pk) ?? []), a]);
-  }
-  for (const group of byPartition.values()) {
-    for (let i = 0; i < group.length; i += 100) {
-      const batch = group.slice(i, i + 100);
-      try {
-        await table.transact(batch);
-      } catch (err) {
-        if (!(err instanceof StorageError && err.isNotFound && batch.every((a) => a[0] === 'delete'))) throw err;
-        for (const a of batch) await table.delete((a[1] as Row).partitionKey, (a[1] as Row).rowKey);
-      }
-    }
-  }
 }

@@ -78,15 +78,12 @@ async function rows(table: TableName): Promise<Row[]> {
   return (await rt.storage.tables[table].all(undefined)).map((r) => stored(r.row));
 }
 
-async function relayOut(table: TableName): Promise<void> {
+/** Rewrites a table as the earlier version laid it out. */
+async function toEarlierLayout(table: TableName): Promise<void> {
   for (const row of await rows(table)) {
     const old = legacy(table, row);
-    if (old.partitionKey === row.partitionKey && old.rowKey === row.rowKey) {
-      await rt.storage.tables[table].upsert(old, 'Replace');
-      continue;
-    }
     await rt.storage.tables[table].upsert(old, 'Replace');
-    await rt.storage.tables[table].delete(row.partitionKey, row.rowKey);
+    if (old.partitionKey !== row.partitionKey || old.rowKey !== row.rowKey) await rt.storage.tables[table].delete(row.partitionKey, row.rowKey);
   }
 }
 
@@ -103,7 +100,7 @@ describe('upgradeIdKeys on Azurite', () => {
     await rt.storage.tables.usage.upsert({ ...lifeRow, partitionKey: 'LegacyPool', rowKey: 'TVMPS_N0' });
     // Two pools whose ids differ only by case, as the earlier version allowed.
     for (const id of ['Twin', 'TWIN']) await rt.storage.tables.pools.create({ ...poolToRow(pool(id)), rowKey: id });
-    for (const t of ['pools', 'jobs', 'nodes', 'tasks'] as const) await relayOut(t);
+    for (const t of ['pools', 'jobs', 'nodes', 'tasks'] as const) await toEarlierLayout(t);
     const legacyTasks = await rows('tasks');
     expect(legacyTasks.filter((r) => r.partitionKey.startsWith('LegacyJob~')).map((r) => r.rowKey.slice(0, 3)).sort()).toEqual(['!c!', '!c!', '!q!', '!q!', 'Tas', 'tas']);
     expect(await rt.pools.get('LegacyPool')).toBeUndefined(); // the earlier layout is out of reach of the current keys
